@@ -1,0 +1,94 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# iketcp - IKE over TCP for unmodified IKE daemons.
+#
+#   make                 module (for KDIR), iketcpd, iketcpctl, selftests
+#   make check           setup + everything below, on both Debian kernels
+#   make demo            the end-to-end scenario, readable, in the VM
+#   make bench           benchmarks (long; results in bench/)
+#   make install         module + helper on this machine (see README)
+#
+# KDIR defaults to the running kernel's build tree, else the newest Debian
+# headers installed. Objects go to build/<kernel release>/, so one tree
+# builds for several kernels.
+
+KDIR ?= $(shell scripts/kdir.sh)
+KVER = $(shell sed -n 's/.*UTS_RELEASE "\(.*\)"/\1/p' $(KDIR)/include/generated/utsrelease.h 2>/dev/null)
+BUILD = build/$(KVER)
+IKETCP_DEBUG ?= y
+KCFLAGS_EXTRA ?=
+SERIES = 6.1 6.12
+
+.PHONY: all module modules-all userspace selftests check check-host check-vm \
+	checkpatch kernel-doc setup demo bench clean install install-module \
+	install-userspace dkms-install test-vmrun
+
+all: module userspace selftests
+
+setup:
+	@scripts/setup.sh
+
+# Out-of-tree build in a tree of symlinks per kernel release
+module:
+	@test -n "$(KVER)" || { echo "no kernel build tree at KDIR=$(KDIR)"; exit 1; }
+	@mkdir -p $(BUILD)
+	@cp -rsf $(CURDIR)/kernel $(BUILD)/
+	@ln -sf $(CURDIR)/Kbuild $(BUILD)/Kbuild
+	$(MAKE) -C $(KDIR) M=$(CURDIR)/$(BUILD) W=1 \
+		IKETCP_DEBUG=$(IKETCP_DEBUG) KCFLAGS="$(KCFLAGS_EXTRA)" modules
+
+modules-all:
+	@for s in $(SERIES); do \
+		$(MAKE) --no-print-directory module \
+			KDIR=$$(scripts/kdir.sh $$s) KCFLAGS_EXTRA=-Werror || exit 1; \
+	done
+
+userspace:
+	$(MAKE) -C userspace
+
+selftests: userspace
+	$(MAKE) -C selftests
+
+checkpatch:
+	@scripts/checkpatch.sh
+
+kernel-doc:
+	@scripts/kernel-doc-check.sh
+
+check-host: userspace selftests
+	@$(MAKE) -C userspace test
+
+check-vm:
+	@scripts/check-vm.sh $(SERIES)
+
+test-vmrun:
+	@scripts/test-vmrun.sh
+
+check: setup modules-all userspace selftests checkpatch kernel-doc
+	@$(MAKE) --no-print-directory check-host
+	@$(MAKE) --no-print-directory test-vmrun
+	@$(MAKE) --no-print-directory check-vm
+
+demo: setup modules-all userspace
+	@scripts/demo.sh
+
+bench: setup modules-all userspace selftests
+	@$(MAKE) -C bench
+
+install: install-module install-userspace
+
+install-module:
+	$(MAKE) module IKETCP_DEBUG=
+	$(MAKE) -C $(KDIR) M=$(CURDIR)/$(BUILD) modules_install
+	depmod -a $(KVER)
+
+install-userspace: userspace
+	$(MAKE) -C userspace install
+
+dkms-install:
+	scripts/dkms-install.sh
+
+clean:
+	rm -rf build
+	$(MAKE) -C userspace clean
+	$(MAKE) -C selftests clean

@@ -1,0 +1,48 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * debug.c - fault triggers for testing the test harness itself, built only
+ * with IKETCP_DEBUG=y (never in a release build). Writing to
+ * /sys/kernel/debug/iketcp/warn makes the module WARN, which must turn a
+ * vmrun.sh run red.
+ */
+#include <linux/debugfs.h>
+#include <linux/fs.h>
+
+#include "iketcp.h"
+
+static struct dentry *iketcp_debug_dir;
+
+static ssize_t iketcp_debug_warn_write(struct file *file,
+				       const char __user *buf, size_t len,
+				       loff_t *ppos)
+{
+	WARN(1, "WARN triggered through debugfs\n");
+	return len;
+}
+
+static const struct file_operations iketcp_debug_warn_fops = {
+	.owner = THIS_MODULE,
+	.write = iketcp_debug_warn_write,
+	.llseek = noop_llseek,
+};
+
+/**
+ * iketcp_debug_init() - create /sys/kernel/debug/iketcp/
+ *
+ * Return: 0 (debugfs failures are not fatal).
+ */
+int iketcp_debug_init(void)
+{
+	iketcp_debug_dir = debugfs_create_dir("iketcp", NULL);
+	debugfs_create_file("warn", 0200, iketcp_debug_dir, NULL,
+			    &iketcp_debug_warn_fops);
+	return 0;
+}
+
+/**
+ * iketcp_debug_exit() - remove /sys/kernel/debug/iketcp/
+ */
+void iketcp_debug_exit(void)
+{
+	debugfs_remove_recursive(iketcp_debug_dir);
+}

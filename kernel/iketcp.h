@@ -1,0 +1,227 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * iketcp.h - private structures and the functions each file offers the
+ * others. No logic here.
+ */
+#ifndef IKETCP_H
+#define IKETCP_H
+
+#include <linux/list.h>
+#include <linux/refcount.h>
+#include <linux/skbuff.h>
+#include <linux/spinlock.h>
+#include <linux/workqueue.h>
+#include <linux/xarray.h>
+#include <net/inet_connection_sock.h>
+#include <net/net_namespace.h>
+#include <net/strparser.h>
+#include <net/sock.h>
+
+#include "frame.h"
+
+/* Bits of iketcp_conn::flags */
+enum {
+	IKETCP_CONN_DETACHED,	/* the ULP let go of the socket (closing) */
+	IKETCP_CONN_ENDED,	/* the stream ended: no more messages */
+	IKETCP_CONN_ABORTING,	/* framing violation, a RST is on its way */
+	IKETCP_CONN_BLOCKED,	/* on iketcp_net::blocked, notifications held */
+	IKETCP_CONN_ATTACH_HELD, /* CONN_ATTACHED not yet delivered */
+	IKETCP_CONN_END_SENT,	/* CONN_ENDED delivered (or given up) */
+};
+
+/**
+ * struct iketcp_conn_stats - per-connection counters
+ * @rx_msgs: messages delivered to the helper
+ * @rx_bytes: their bytes
+ * @tx_msgs: messages written whole to the socket
+ * @tx_bytes: their bytes
+ * @framing_errors: framing violations
+ * @backpressure: times reading stopped for the helper
+ */
+struct iketcp_conn_stats {
+	u64 rx_msgs;
+	u64 rx_bytes;
+	u64 tx_msgs;
+	u64 tx_bytes;
+	u64 framing_errors;
+	u64 backpressure;
+};
+
+/**
+ * struct iketcp_addr - one end of a connection
+ * @family: AF_INET or AF_INET6
+ * @port: port, host order
+ * @v4: IPv4 address
+ * @v6: IPv6 address
+ */
+struct iketcp_addr {
+	u16 family;
+	u16 port;
+	union {
+		__be32 v4;
+		struct in6_addr v6;
+	};
+};
+
+/**
+ * struct iketcp_conn - one TCP connection with the ULP attached
+ * @refcnt: references; the attachment holds one, lookups take more
+ * @rcu: frees the structure after lookups under RCU are done
+ * @id: connection id, unique in the netns
+ * @sk: the TCP socket (a reference is held)
+ * @inet: the per-netns state
+ * @flags: IKETCP_CONN_* bits
+ * @framer: framing state of the received stream
+ * @strp: stream parser cutting the received stream into messages
+ * @local: local address and port
+ * @remote: remote address and port
+ * @ino: inode number of the socket
+ * @reason: enum iketcp_reason once the stream ended
+ * @sk_errno: socket error when the stream ended
+ * @truncated: the stream ended inside a message
+ * @rx_held: a received message the helper could not take yet
+ * @blocked_node: entry in iketcp_net::blocked
+ * @tx_queue: messages waiting to be written (struct iketcp_txmsg)
+ * @tx_queued: bytes in @tx_queue not yet written
+ * @tx_work: resumes writing when the socket has room again
+ * @abort_work: aborts the connection (RST) after a framing violation
+ * @saved_prot: the socket's proto before attaching
+ * @saved_ops: the socket's proto_ops before attaching
+ * @saved_data_ready: saved socket callback, restored on detach
+ * @saved_write_space: saved socket callback, restored on detach
+ * @saved_state_change: saved socket callback, restored on detach
+ * @stats: counters
+ */
+struct iketcp_conn {
+	refcount_t refcnt;
+	struct rcu_head rcu;
+	u32 id;
+	struct sock *sk;
+	struct iketcp_net *inet;
+	unsigned long flags;
+	struct iketcp_framer framer;
+	struct strparser strp;
+	struct iketcp_addr local;
+	struct iketcp_addr remote;
+	u64 ino;
+	u8 reason;
+	int sk_errno;
+	bool truncated;
+	struct sk_buff *rx_held;
+	struct list_head blocked_node;
+	struct list_head tx_queue;
+	u32 tx_queued;
+	struct work_struct tx_work;
+	struct work_struct abort_work;
+	struct proto *saved_prot;
+	const struct proto_ops *saved_ops;
+	void (*saved_data_ready)(struct sock *sk);
+	void (*saved_write_space)(struct sock *sk);
+	void (*saved_state_change)(struct sock *sk);
+	struct iketcp_conn_stats stats;
+};
+
+/**
+ * struct iketcp_net - per network namespace state
+ * @net: the namespace
+ * @lock: protects @helper_portid, @blocked and the counters below
+ * @helper_portid: netlink port of the registered helper, 0 if none
+ * @conns: connections by id (RCU lookups, xa_lock for changes)
+ * @next_id: cyclic id allocation hint
+ * @blocked: connections with held-back notifications, oldest first
+ * @deliver_work: delivers held-back notifications
+ * @max_msg_len: largest IKE message accepted and sent
+ * @conns_total: connections attached since the netns began
+ * @aborts: connections aborted for framing violations
+ * @rx_msgs: messages delivered
+ * @backpressure: backpressure events
+ * @exiting: the namespace is going away
+ */
+struct iketcp_net {
+	struct net *net;
+	spinlock_t lock;
+	u32 helper_portid;
+	struct xarray conns;
+	u32 next_id;
+	struct list_head blocked;
+	struct delayed_work deliver_work;
+	u32 max_msg_len;
+	u64 conns_total;
+	u64 aborts;
+	u64 rx_msgs;
+	u64 backpressure;
+	bool exiting;
+};
+
+/**
+ * struct iketcp_txmsg - a message queued for sending
+ * @node: entry in iketcp_conn::tx_queue
+ * @len: bytes to write (prefix and message)
+ * @off: bytes already written
+ * @data: the bytes
+ */
+struct iketcp_txmsg {
+	struct list_head node;
+	u32 len;
+	u32 off;
+	u8 data[];
+};
+
+/* netns.c */
+int iketcp_netns_init(void);
+void iketcp_netns_exit(void);
+struct iketcp_net *iketcp_net(const struct net *net);
+int iketcp_helper_register(struct iketcp_net *in, u32 portid);
+void iketcp_helper_resume(struct iketcp_net *in);
+u32 iketcp_helper_portid(struct iketcp_net *in);
+void iketcp_block(struct iketcp_net *in, struct iketcp_conn *conn);
+void iketcp_unblock(struct iketcp_net *in, struct iketcp_conn *conn);
+bool iketcp_any_blocked(struct iketcp_net *in);
+
+/* ulp.c */
+int iketcp_ulp_init(void);
+void iketcp_ulp_exit(void);
+struct iketcp_conn *iketcp_conn_get(struct iketcp_net *in, u32 id);
+void iketcp_conn_put(struct iketcp_conn *conn);
+
+/* rx.c */
+int iketcp_rx_attach(struct iketcp_conn *conn);
+void iketcp_rx_data_ready(struct sock *sk);
+void iketcp_rx_state_change(struct sock *sk);
+void iketcp_rx_flush(struct iketcp_conn *conn, gfp_t gfp);
+int iketcp_rx_abort(struct iketcp_conn *conn, u8 reason);
+void iketcp_rx_abort_work(struct work_struct *work);
+void iketcp_rx_detach(struct iketcp_conn *conn);
+
+/* tx.c */
+int iketcp_tx_send(struct iketcp_conn *conn, const u8 *msg, u32 len,
+		   struct netlink_ext_ack *extack);
+void iketcp_tx_write_space(struct sock *sk);
+void iketcp_tx_work(struct work_struct *work);
+void iketcp_tx_purge(struct iketcp_conn *conn);
+
+/* netlink.c */
+int iketcp_nl_init(void);
+void iketcp_nl_exit(void);
+int iketcp_nl_notify_attached(struct iketcp_conn *conn, gfp_t gfp);
+int iketcp_nl_notify_msg(struct iketcp_conn *conn, struct sk_buff *skb,
+			 gfp_t gfp);
+int iketcp_nl_notify_ended(struct iketcp_conn *conn, gfp_t gfp);
+
+/* debug.c (IKETCP_DEBUG builds only) */
+#ifdef IKETCP_DEBUG
+int iketcp_debug_init(void);
+void iketcp_debug_exit(void);
+#else
+static inline int iketcp_debug_init(void) { return 0; }
+static inline void iketcp_debug_exit(void) { }
+#endif
+
+/* The connection of a socket, from its callbacks (under the socket lock) */
+static inline struct iketcp_conn *iketcp_conn_of(struct sock *sk)
+{
+	return rcu_dereference_check(inet_csk(sk)->icsk_ulp_data,
+				     lockdep_sock_is_held(sk));
+}
+
+#endif /* IKETCP_H */

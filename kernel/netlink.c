@@ -1,0 +1,541 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * netlink.c - the "iketcp" generic netlink family: commands from the helper
+ * and from tools, notifications to the helper. See uapi/linux/iketcp.h.
+ */
+#include <linux/slab.h>
+#include <net/genetlink.h>
+#include <net/sock.h>
+
+#include "iketcp.h"
+#include "compat/compat.h"
+
+/* Largest payload of one attribute: a bigger IKE message is carried as
+ * several IKETCP_A_MSG attributes in a row, to be concatenated.
+ */
+#define IKETCP_NL_CHUNK	(U16_MAX - NLA_HDRLEN - NLA_ALIGNTO + 1)
+
+static const struct nla_policy iketcp_policy[IKETCP_A_MAX + 1] = {
+	[IKETCP_A_CONN_ID] = NLA_POLICY_MIN(NLA_U32, 1),
+	[IKETCP_A_MSG] = { .type = NLA_BINARY, .len = IKETCP_NL_CHUNK },
+	[IKETCP_A_MAX_MSG_LEN] = NLA_POLICY_RANGE(NLA_U32, IKETCP_IKE_HDR_LEN,
+						  IKETCP_MAX_MSG_LEN_CEILING),
+};
+
+static struct genl_family iketcp_family;
+
+static int iketcp_nl_put_addr(struct sk_buff *skb, const struct iketcp_addr *a,
+			      int a4, int a6, int aport)
+{
+	if (a->family == AF_INET) {
+		if (nla_put_in_addr(skb, a4, a->v4))
+			return -EMSGSIZE;
+	} else if (nla_put_in6_addr(skb, a6, &a->v6)) {
+		return -EMSGSIZE;
+	}
+	return nla_put_u16(skb, aport, a->port);
+}
+
+static int iketcp_nl_put_conn_id(struct sk_buff *skb, struct iketcp_conn *conn)
+{
+	if (nla_put_u32(skb, IKETCP_A_CONN_ID, conn->id) ||
+	    iketcp_nl_put_addr(skb, &conn->local, IKETCP_A_LOCAL_IPV4,
+			       IKETCP_A_LOCAL_IPV6, IKETCP_A_LOCAL_PORT) ||
+	    iketcp_nl_put_addr(skb, &conn->remote, IKETCP_A_REMOTE_IPV4,
+			       IKETCP_A_REMOTE_IPV6, IKETCP_A_REMOTE_PORT))
+		return -EMSGSIZE;
+	return 0;
+}
+
+static size_t iketcp_nl_conn_id_size(void)
+{
+	return nla_total_size(sizeof(u32)) +
+	       2 * nla_total_size(sizeof(struct in6_addr)) +
+	       2 * nla_total_size(sizeof(u16));
+}
+
+static int iketcp_nl_put_stats(struct sk_buff *skb, struct iketcp_conn *conn)
+{
+	const struct iketcp_conn_stats *s = &conn->stats;
+	struct nlattr *nest;
+
+	nest = nla_nest_start(skb, IKETCP_A_STATS);
+	if (!nest)
+		return -EMSGSIZE;
+	if (nla_put_u64_64bit(skb, IKETCP_STAT_RX_MSGS, READ_ONCE(s->rx_msgs),
+			      IKETCP_STAT_PAD) ||
+	    nla_put_u64_64bit(skb, IKETCP_STAT_RX_BYTES, READ_ONCE(s->rx_bytes),
+			      IKETCP_STAT_PAD) ||
+	    nla_put_u64_64bit(skb, IKETCP_STAT_TX_MSGS, READ_ONCE(s->tx_msgs),
+			      IKETCP_STAT_PAD) ||
+	    nla_put_u64_64bit(skb, IKETCP_STAT_TX_BYTES, READ_ONCE(s->tx_bytes),
+			      IKETCP_STAT_PAD) ||
+	    nla_put_u64_64bit(skb, IKETCP_STAT_FRAMING_ERRORS,
+			      READ_ONCE(s->framing_errors), IKETCP_STAT_PAD) ||
+	    nla_put_u64_64bit(skb, IKETCP_STAT_BACKPRESSURE,
+			      READ_ONCE(s->backpressure), IKETCP_STAT_PAD) ||
+	    nla_put_u64_64bit(skb, IKETCP_STAT_TX_QUEUED,
+			      READ_ONCE(conn->tx_queued), IKETCP_STAT_PAD)) {
+		nla_nest_cancel(skb, nest);
+		return -EMSGSIZE;
+	}
+	nla_nest_end(skb, nest);
+	return 0;
+}
+
+static size_t iketcp_nl_stats_size(void)
+{
+	return nla_total_size(0) +
+	       IKETCP_STAT_MAX * nla_total_size_64bit(sizeof(u64));
+}
+
+static int iketcp_nl_put_end(struct sk_buff *skb, struct iketcp_conn *conn)
+{
+	if (nla_put_u8(skb, IKETCP_A_REASON, conn->reason) ||
+	    (conn->sk_errno &&
+	     nla_put_u32(skb, IKETCP_A_ERRNO, conn->sk_errno)) ||
+	    (conn->truncated && nla_put_flag(skb, IKETCP_A_TRUNCATED)))
+		return -EMSGSIZE;
+	return 0;
+}
+
+static int iketcp_nl_fill_conn(struct sk_buff *skb, struct iketcp_conn *conn,
+			       u32 portid, u32 seq, int flags, u8 cmd)
+{
+	bool ended = test_bit(IKETCP_CONN_ENDED, &conn->flags);
+	void *hdr;
+
+	hdr = genlmsg_put(skb, portid, seq, &iketcp_family, flags, cmd);
+	if (!hdr)
+		return -EMSGSIZE;
+	if (iketcp_nl_put_conn_id(skb, conn) ||
+	    nla_put_u64_64bit(skb, IKETCP_A_CONN_INODE, conn->ino,
+			      IKETCP_A_PAD) ||
+	    nla_put_u8(skb, IKETCP_A_FRAMING, conn->framer.mode) ||
+	    nla_put_u8(skb, IKETCP_A_CONN_STATE,
+		       ended ? IKETCP_CONN_STATE_ENDED :
+			       IKETCP_CONN_STATE_ACTIVE) ||
+	    (ended && iketcp_nl_put_end(skb, conn)) ||
+	    iketcp_nl_put_stats(skb, conn))
+		goto err_cancel;
+	genlmsg_end(skb, hdr);
+	return 0;
+
+err_cancel:
+	genlmsg_cancel(skb, hdr);
+	return -EMSGSIZE;
+}
+
+static size_t iketcp_nl_conn_size(void)
+{
+	return iketcp_nl_conn_id_size() +
+	       nla_total_size_64bit(sizeof(u64)) + 2 * nla_total_size(1) +
+	       nla_total_size(1) + nla_total_size(4) + nla_total_size(0) +
+	       iketcp_nl_stats_size();
+}
+
+/* Unicast a notification to the helper of the connection's netns. */
+static int iketcp_nl_to_helper(struct iketcp_conn *conn, struct sk_buff *skb)
+{
+	u32 portid = iketcp_helper_portid(conn->inet);
+
+	if (!portid) {
+		nlmsg_free(skb);
+		return -ENOTCONN;
+	}
+	return genlmsg_unicast(conn->inet->net, skb, portid);
+}
+
+/**
+ * iketcp_nl_notify_attached() - tell the helper about a new connection
+ * @conn: the connection
+ * @gfp: allocation flags
+ *
+ * Return: 0 once delivered, else a negative errno (nothing was queued).
+ */
+int iketcp_nl_notify_attached(struct iketcp_conn *conn, gfp_t gfp)
+{
+	struct sk_buff *skb;
+
+	if (!iketcp_helper_portid(conn->inet))
+		return -ENOTCONN;
+	skb = genlmsg_new(iketcp_nl_conn_size(), gfp);
+	if (!skb)
+		return -ENOMEM;
+	if (iketcp_nl_fill_conn(skb, conn, 0, 0, 0, IKETCP_CMD_CONN_ATTACHED)) {
+		nlmsg_free(skb);
+		return -EMSGSIZE;
+	}
+	return iketcp_nl_to_helper(conn, skb);
+}
+
+/**
+ * iketcp_nl_notify_ended() - tell the helper that a stream ended
+ * @conn: the connection (reason, errno and truncation filled in)
+ * @gfp: allocation flags
+ *
+ * Return: 0 once delivered, else a negative errno (nothing was queued).
+ */
+int iketcp_nl_notify_ended(struct iketcp_conn *conn, gfp_t gfp)
+{
+	struct sk_buff *skb;
+	void *hdr;
+
+	if (!iketcp_helper_portid(conn->inet))
+		return -ENOTCONN;
+	skb = genlmsg_new(iketcp_nl_conn_size(), gfp);
+	if (!skb)
+		return -ENOMEM;
+	hdr = genlmsg_put(skb, 0, 0, &iketcp_family, 0, IKETCP_CMD_CONN_ENDED);
+	if (!hdr || iketcp_nl_put_conn_id(skb, conn) ||
+	    iketcp_nl_put_end(skb, conn) || iketcp_nl_put_stats(skb, conn)) {
+		nlmsg_free(skb);
+		return -EMSGSIZE;
+	}
+	genlmsg_end(skb, hdr);
+	return iketcp_nl_to_helper(conn, skb);
+}
+
+/**
+ * iketcp_nl_notify_msg() - hand one received IKE message to the helper
+ * @conn: the connection it arrived on
+ * @skb: the stream parser's message (strp_msg() gives offset and length)
+ * @gfp: allocation flags
+ *
+ * Return: 0 once delivered, else a negative errno; @skb is never consumed.
+ */
+int iketcp_nl_notify_msg(struct iketcp_conn *conn, struct sk_buff *skb,
+			 gfp_t gfp)
+{
+	struct strp_msg *rxm = strp_msg(skb);
+	u32 len = rxm->full_len, off = 0;
+	struct sk_buff *nskb;
+	void *hdr;
+
+	if (!iketcp_helper_portid(conn->inet))
+		return -ENOTCONN;
+	nskb = genlmsg_new(iketcp_nl_conn_id_size() +
+			   nla_total_size(len) + NLA_HDRLEN + NLA_ALIGNTO, gfp);
+	if (!nskb)
+		return -ENOMEM;
+	hdr = genlmsg_put(nskb, 0, 0, &iketcp_family, 0, IKETCP_CMD_MSG);
+	if (!hdr || iketcp_nl_put_conn_id(nskb, conn))
+		goto err_free;
+	while (off < len) {
+		u32 n = min_t(u32, len - off, IKETCP_NL_CHUNK);
+		struct nlattr *nla = nla_reserve(nskb, IKETCP_A_MSG, n);
+
+		if (!nla || skb_copy_bits(skb, rxm->offset + off,
+					  nla_data(nla), n))
+			goto err_free;
+		off += n;
+	}
+	genlmsg_end(nskb, hdr);
+	return iketcp_nl_to_helper(conn, nskb);
+
+err_free:
+	nlmsg_free(nskb);
+	return -EMSGSIZE;
+}
+
+static struct iketcp_conn *iketcp_nl_conn(struct genl_info *info)
+{
+	struct iketcp_net *in = iketcp_net(genl_info_net(info));
+	struct iketcp_conn *conn;
+
+	if (GENL_REQ_ATTR_CHECK(info, IKETCP_A_CONN_ID))
+		return NULL;
+	conn = iketcp_conn_get(in, nla_get_u32(info->attrs[IKETCP_A_CONN_ID]));
+	if (!conn)
+		NL_SET_ERR_MSG_ATTR(info->extack, info->attrs[IKETCP_A_CONN_ID],
+				    "no such connection");
+	return conn;
+}
+
+static int iketcp_nl_register(struct sk_buff *skb, struct genl_info *info)
+{
+	struct iketcp_net *in = iketcp_net(genl_info_net(info));
+	int err;
+
+	err = iketcp_helper_register(in, info->snd_portid);
+	if (err)
+		NL_SET_ERR_MSG_MOD(info->extack,
+				   "another helper is registered in this netns");
+	return err;
+}
+
+static int iketcp_nl_resume(struct sk_buff *skb, struct genl_info *info)
+{
+	struct iketcp_net *in = iketcp_net(genl_info_net(info));
+
+	if (iketcp_helper_portid(in) != info->snd_portid) {
+		NL_SET_ERR_MSG_MOD(info->extack,
+				   "only the registered helper can resume");
+		return -EPERM;
+	}
+	iketcp_helper_resume(in);
+	return 0;
+}
+
+static int iketcp_nl_netns_get(struct sk_buff *skb, struct genl_info *info)
+{
+	struct iketcp_net *in = iketcp_net(genl_info_net(info));
+	u64 st[IKETCP_NS_STAT_MAX + 1] = {};
+	struct iketcp_conn *conn;
+	struct nlattr *nest;
+	struct sk_buff *msg;
+	unsigned long id;
+	void *hdr;
+	int i;
+
+	rcu_read_lock();
+	xa_for_each(&in->conns, id, conn)
+		st[IKETCP_NS_STAT_CONNS]++;
+	rcu_read_unlock();
+	spin_lock_bh(&in->lock);
+	st[IKETCP_NS_STAT_CONNS_TOTAL] = in->conns_total;
+	st[IKETCP_NS_STAT_ABORTS] = in->aborts;
+	st[IKETCP_NS_STAT_RX_MSGS] = in->rx_msgs;
+	st[IKETCP_NS_STAT_BACKPRESSURE] = in->backpressure;
+	list_for_each_entry(conn, &in->blocked, blocked_node)
+		st[IKETCP_NS_STAT_HELD]++;
+	spin_unlock_bh(&in->lock);
+
+	msg = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
+	if (!msg)
+		return -ENOMEM;
+	hdr = genlmsg_put_reply(msg, info, &iketcp_family, 0,
+				IKETCP_CMD_NETNS_GET);
+	if (!hdr)
+		goto err_free;
+	if (nla_put_u32(msg, IKETCP_A_MAX_MSG_LEN, READ_ONCE(in->max_msg_len)) ||
+	    nla_put_u32(msg, IKETCP_A_HELPER_PORTID, iketcp_helper_portid(in)))
+		goto err_free;
+	nest = nla_nest_start(msg, IKETCP_A_NETNS_STATS);
+	if (!nest)
+		goto err_free;
+	for (i = IKETCP_NS_STAT_CONNS; i <= IKETCP_NS_STAT_HELD; i++)
+		if (nla_put_u64_64bit(msg, i, st[i], IKETCP_NS_STAT_PAD))
+			goto err_free;
+	nla_nest_end(msg, nest);
+	genlmsg_end(msg, hdr);
+	return genlmsg_reply(msg, info);
+
+err_free:
+	nlmsg_free(msg);
+	return -EMSGSIZE;
+}
+
+static int iketcp_nl_netns_set(struct sk_buff *skb, struct genl_info *info)
+{
+	struct iketcp_net *in = iketcp_net(genl_info_net(info));
+
+	if (!info->attrs[IKETCP_A_MAX_MSG_LEN]) {
+		NL_SET_ERR_MSG_MOD(info->extack, "nothing to set");
+		return -EINVAL;
+	}
+	WRITE_ONCE(in->max_msg_len,
+		   nla_get_u32(info->attrs[IKETCP_A_MAX_MSG_LEN]));
+	return 0;
+}
+
+static int iketcp_nl_conn_get(struct sk_buff *skb, struct genl_info *info)
+{
+	struct iketcp_conn *conn;
+	struct sk_buff *msg;
+	int err;
+
+	conn = iketcp_nl_conn(info);
+	if (!conn)
+		return -ENOENT;
+	msg = genlmsg_new(iketcp_nl_conn_size(), GFP_KERNEL);
+	if (!msg) {
+		err = -ENOMEM;
+		goto out;
+	}
+	err = iketcp_nl_fill_conn(msg, conn, info->snd_portid, info->snd_seq,
+				  0, IKETCP_CMD_CONN_GET);
+	if (err) {
+		nlmsg_free(msg);
+		goto out;
+	}
+	err = genlmsg_reply(msg, info);
+out:
+	iketcp_conn_put(conn);
+	return err;
+}
+
+static int iketcp_nl_conn_dump(struct sk_buff *skb, struct netlink_callback *cb)
+{
+	struct iketcp_net *in = iketcp_net(sock_net(skb->sk));
+	unsigned long id = cb->args[0];
+	struct iketcp_conn *conn;
+	int err = 0;
+
+	if (cb->args[1])
+		return 0;	/* everything was dumped */
+	rcu_read_lock();
+	xa_for_each_start(&in->conns, id, conn, id) {
+		err = iketcp_nl_fill_conn(skb, conn,
+					  NETLINK_CB(cb->skb).portid,
+					  cb->nlh->nlmsg_seq, NLM_F_MULTI,
+					  IKETCP_CMD_CONN_GET);
+		if (err)
+			break;
+	}
+	rcu_read_unlock();
+	if (!err)
+		cb->args[1] = 1;
+	else if (!skb->len)
+		return err;
+	cb->args[0] = id;
+	return skb->len;
+}
+
+/* The IKE message of a command: one or more IKETCP_A_MSG in a row. */
+static u8 *iketcp_nl_gather(struct genl_info *info, u32 *len, bool *copied)
+{
+	const struct nlattr *attr, *last = NULL;
+	size_t total = 0;
+	u8 *buf;
+	int rem, n = 0;
+
+	nlmsg_for_each_attr(attr, info->nlhdr, GENL_HDRLEN, rem) {
+		if (nla_type(attr) != IKETCP_A_MSG)
+			continue;
+		total += nla_len(attr);
+		last = attr;
+		n++;
+	}
+	if (!n) {
+		NL_SET_ERR_MSG_MOD(info->extack, "no message given");
+		return NULL;
+	}
+	if (total > IKETCP_MAX_MSG_LEN_CEILING) {
+		NL_SET_ERR_MSG_MOD(info->extack, "message too long");
+		return NULL;
+	}
+	*len = total;
+	*copied = n > 1;
+	if (n == 1)
+		return nla_data(last);
+	buf = kvmalloc(total, GFP_KERNEL);
+	if (!buf)
+		return NULL;
+	total = 0;
+	nlmsg_for_each_attr(attr, info->nlhdr, GENL_HDRLEN, rem) {
+		if (nla_type(attr) != IKETCP_A_MSG)
+			continue;
+		memcpy(buf + total, nla_data(attr), nla_len(attr));
+		total += nla_len(attr);
+	}
+	return buf;
+}
+
+static int iketcp_nl_conn_send(struct sk_buff *skb, struct genl_info *info)
+{
+	struct iketcp_conn *conn;
+	bool copied = false;
+	u32 len;
+	u8 *msg;
+	int err;
+
+	conn = iketcp_nl_conn(info);
+	if (!conn)
+		return -ENOENT;
+	msg = iketcp_nl_gather(info, &len, &copied);
+	if (!msg) {
+		err = -EINVAL;
+		goto out;
+	}
+	err = iketcp_tx_send(conn, msg, len, info->extack);
+	if (copied)
+		kvfree(msg);
+out:
+	iketcp_conn_put(conn);
+	return err;
+}
+
+static int iketcp_nl_conn_close(struct sk_buff *skb, struct genl_info *info)
+{
+	struct iketcp_conn *conn;
+	int err;
+
+	conn = iketcp_nl_conn(info);
+	if (!conn)
+		return -ENOENT;
+	err = iketcp_rx_abort(conn, IKETCP_REASON_ADMIN);
+	if (err)
+		NL_SET_ERR_MSG_MOD(info->extack, "connection already ended");
+	iketcp_conn_put(conn);
+	return err;
+}
+
+static const struct genl_ops iketcp_ops[] = {
+	{
+		.cmd = IKETCP_CMD_HELPER_REGISTER,
+		.doit = iketcp_nl_register,
+		.flags = GENL_ADMIN_PERM,
+	},
+	{
+		.cmd = IKETCP_CMD_HELPER_RESUME,
+		.doit = iketcp_nl_resume,
+		.flags = GENL_ADMIN_PERM,
+	},
+	{
+		.cmd = IKETCP_CMD_NETNS_GET,
+		.doit = iketcp_nl_netns_get,
+		.flags = GENL_ADMIN_PERM,
+	},
+	{
+		.cmd = IKETCP_CMD_NETNS_SET,
+		.doit = iketcp_nl_netns_set,
+		.flags = GENL_ADMIN_PERM,
+	},
+	{
+		.cmd = IKETCP_CMD_CONN_GET,
+		.doit = iketcp_nl_conn_get,
+		.dumpit = iketcp_nl_conn_dump,
+		.flags = GENL_ADMIN_PERM,
+	},
+	{
+		.cmd = IKETCP_CMD_CONN_SEND,
+		.doit = iketcp_nl_conn_send,
+		.flags = GENL_ADMIN_PERM,
+	},
+	{
+		.cmd = IKETCP_CMD_CONN_CLOSE,
+		.doit = iketcp_nl_conn_close,
+		.flags = GENL_ADMIN_PERM,
+	},
+};
+
+static struct genl_family iketcp_family __ro_after_init = {
+	.name = IKETCP_GENL_NAME,
+	.version = IKETCP_GENL_VERSION,
+	.maxattr = IKETCP_A_MAX,
+	.policy = iketcp_policy,
+	.netnsok = true,
+	.parallel_ops = true,
+	.module = THIS_MODULE,
+	.ops = iketcp_ops,
+	.n_ops = ARRAY_SIZE(iketcp_ops),
+};
+
+/**
+ * iketcp_nl_init() - register the generic netlink family
+ *
+ * Return: 0 or a negative errno.
+ */
+int iketcp_nl_init(void)
+{
+	return genl_register_family(&iketcp_family);
+}
+
+/**
+ * iketcp_nl_exit() - unregister the generic netlink family
+ */
+void iketcp_nl_exit(void)
+{
+	genl_unregister_family(&iketcp_family);
+}

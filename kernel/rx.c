@@ -1,0 +1,302 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * rx.c - the receive side of a connection: the stream parser cuts the TCP
+ * stream into IKE messages (framing core), each goes to the helper; when
+ * the helper cannot take one the connection holds it and stops reading;
+ * the end of the stream is reported after its last message; a framing
+ * violation aborts the connection.
+ */
+#include <linux/net.h>
+#include <net/tcp.h>
+
+#include "iketcp.h"
+
+static int iketcp_rx_parse(struct strparser *strp, struct sk_buff *skb)
+{
+	struct iketcp_conn *conn = container_of(strp, struct iketcp_conn, strp);
+	struct strp_msg *rxm = strp_msg(skb);
+	u8 peek[IKETCP_FRAME_PEEK_MAX];
+	struct iketcp_frame f;
+	size_t avail;
+	int ret;
+
+	avail = min_t(size_t, skb->len - rxm->offset, sizeof(peek));
+	if (skb_copy_bits(skb, rxm->offset, peek, avail))
+		return -EINVAL;
+
+	conn->framer.max_len = READ_ONCE(conn->inet->max_msg_len);
+	ret = iketcp_frame_parse(&conn->framer, peek, avail, &f);
+	if (ret > 0)
+		return f.len;
+	if (ret == 0)
+		return 0;
+	conn->reason = -ret;
+	return -EPROTO;
+}
+
+/* Hold @skb (may be NULL) and stop reading until the helper takes it. */
+static void iketcp_rx_hold(struct iketcp_conn *conn, struct sk_buff *skb)
+{
+	struct iketcp_net *in = conn->inet;
+
+	conn->rx_held = skb;
+	strp_pause(&conn->strp);
+	conn->stats.backpressure++;
+	spin_lock_bh(&in->lock);
+	in->backpressure++;
+	spin_unlock_bh(&in->lock);
+	iketcp_block(in, conn);
+}
+
+static void iketcp_rx_delivered(struct iketcp_conn *conn, struct sk_buff *skb)
+{
+	struct iketcp_net *in = conn->inet;
+
+	conn->stats.rx_msgs++;
+	conn->stats.rx_bytes += strp_msg(skb)->full_len;
+	spin_lock_bh(&in->lock);
+	in->rx_msgs++;
+	spin_unlock_bh(&in->lock);
+	consume_skb(skb);
+}
+
+static void iketcp_rx_rcv(struct strparser *strp, struct sk_buff *skb)
+{
+	struct iketcp_conn *conn = container_of(strp, struct iketcp_conn, strp);
+
+	/* Others wait already: queue up behind them (fairness) */
+	if (test_bit(IKETCP_CONN_BLOCKED, &conn->flags) ||
+	    iketcp_any_blocked(conn->inet) ||
+	    iketcp_nl_notify_msg(conn, skb, GFP_ATOMIC)) {
+		iketcp_rx_hold(conn, skb);
+		return;
+	}
+	iketcp_rx_delivered(conn, skb);
+}
+
+/* Decide whether the stream ended, once everything before the end was
+ * handed over. Socket locked.
+ */
+static void iketcp_rx_check_end(struct iketcp_conn *conn)
+{
+	struct sock *sk = conn->sk;
+
+	if (test_bit(IKETCP_CONN_ENDED, &conn->flags) ||
+	    test_bit(IKETCP_CONN_DETACHED, &conn->flags))
+		return;
+	if (test_bit(IKETCP_CONN_ABORTING, &conn->flags))
+		return;
+	if (!(READ_ONCE(sk->sk_shutdown) & RCV_SHUTDOWN) &&
+	    sk->sk_state != TCP_CLOSE)
+		return;
+	if (conn->rx_held || !skb_queue_empty(&sk->sk_receive_queue))
+		return;
+
+	conn->truncated = !!conn->strp.skb_head;
+	conn->sk_errno = sk->sk_err;
+	if (sk->sk_err == ECONNRESET)
+		conn->reason = IKETCP_REASON_PEER_RESET;
+	else if (sk->sk_err)
+		conn->reason = IKETCP_REASON_ERROR;
+	else
+		conn->reason = IKETCP_REASON_PEER_FIN;
+	set_bit(IKETCP_CONN_ENDED, &conn->flags);
+	strp_stop(&conn->strp);
+	iketcp_rx_flush(conn, GFP_ATOMIC);
+}
+
+static int iketcp_rx_read_done(struct strparser *strp, int err)
+{
+	struct iketcp_conn *conn = container_of(strp, struct iketcp_conn, strp);
+
+	iketcp_rx_check_end(conn);
+	return err;
+}
+
+/* A framing violation: the parser stopped; abort the connection. */
+static void iketcp_rx_abort_parser(struct strparser *strp, int err)
+{
+	struct iketcp_conn *conn = container_of(strp, struct iketcp_conn, strp);
+	struct iketcp_net *in = conn->inet;
+
+	strp_stop(strp);
+	if (test_and_set_bit(IKETCP_CONN_ABORTING, &conn->flags))
+		return;
+	if (!conn->reason)
+		conn->reason = err == -EMSGSIZE ? IKETCP_REASON_LEN_LONG :
+						  IKETCP_REASON_ERROR;
+	conn->stats.framing_errors++;
+	spin_lock_bh(&in->lock);
+	in->aborts++;
+	spin_unlock_bh(&in->lock);
+	net_info_ratelimited("conn %u: framing violation (reason %u), aborting\n",
+			     conn->id, conn->reason);
+	refcount_inc(&conn->refcnt);
+	if (!schedule_work(&conn->abort_work))
+		iketcp_conn_put(conn);
+}
+
+/**
+ * iketcp_rx_abort() - abort a connection with a RST and report its end
+ * @conn: the connection (process context, socket not locked)
+ * @reason: enum iketcp_reason to report
+ *
+ * Whatever was held for the helper is dropped; the helper then gets
+ * IKETCP_CMD_CONN_ENDED with @reason.
+ *
+ * Return: 0, or -EALREADY if the stream had already ended.
+ */
+int iketcp_rx_abort(struct iketcp_conn *conn, u8 reason)
+{
+	struct sock *sk = conn->sk;
+
+	lock_sock(sk);
+	if (test_bit(IKETCP_CONN_DETACHED, &conn->flags) ||
+	    test_bit(IKETCP_CONN_ENDED, &conn->flags)) {
+		release_sock(sk);
+		return -EALREADY;
+	}
+	/* Keep sk_state_change from reporting the end with another reason */
+	set_bit(IKETCP_CONN_ABORTING, &conn->flags);
+	if (!conn->reason)
+		conn->reason = reason;
+	strp_stop(&conn->strp);
+	release_sock(sk);
+
+	tcp_abort(sk, ECONNABORTED);
+
+	lock_sock(sk);
+	if (!test_bit(IKETCP_CONN_DETACHED, &conn->flags) &&
+	    !test_and_set_bit(IKETCP_CONN_ENDED, &conn->flags)) {
+		conn->sk_errno = ECONNABORTED;
+		kfree_skb(conn->rx_held);
+		conn->rx_held = NULL;
+		iketcp_rx_flush(conn, GFP_KERNEL);
+	}
+	release_sock(sk);
+	return 0;
+}
+
+/**
+ * iketcp_rx_abort_work() - send the RST for a framing violation
+ * @work: iketcp_conn::abort_work
+ */
+void iketcp_rx_abort_work(struct work_struct *work)
+{
+	struct iketcp_conn *conn = container_of(work, struct iketcp_conn,
+						abort_work);
+
+	iketcp_rx_abort(conn, conn->reason);
+	iketcp_conn_put(conn);
+}
+
+/**
+ * iketcp_rx_flush() - hand the helper what the connection holds, in order:
+ *	the attach notification, a received message, the end of the stream
+ * @conn: the connection, socket locked
+ * @gfp: allocation flags for the notifications
+ *
+ * Whatever cannot be delivered stays held, the connection stays blocked
+ * (not read) and the per-netns delivery work retries later.
+ */
+void iketcp_rx_flush(struct iketcp_conn *conn, gfp_t gfp)
+{
+	struct iketcp_net *in = conn->inet;
+
+	if (test_bit(IKETCP_CONN_DETACHED, &conn->flags))
+		return;
+	if (test_bit(IKETCP_CONN_ATTACH_HELD, &conn->flags)) {
+		if (iketcp_nl_notify_attached(conn, gfp))
+			goto blocked;
+		clear_bit(IKETCP_CONN_ATTACH_HELD, &conn->flags);
+	}
+	if (conn->rx_held) {
+		if (iketcp_nl_notify_msg(conn, conn->rx_held, gfp))
+			goto blocked;
+		iketcp_rx_delivered(conn, conn->rx_held);
+		conn->rx_held = NULL;
+	}
+	if (test_bit(IKETCP_CONN_ENDED, &conn->flags)) {
+		if (!test_bit(IKETCP_CONN_END_SENT, &conn->flags)) {
+			if (iketcp_nl_notify_ended(conn, gfp))
+				goto blocked;
+			set_bit(IKETCP_CONN_END_SENT, &conn->flags);
+		}
+		iketcp_unblock(in, conn);
+		return;
+	}
+	iketcp_unblock(in, conn);
+	if (!test_bit(IKETCP_CONN_ABORTING, &conn->flags)) {
+		strp_unpause(&conn->strp);
+		iketcp_rx_check_end(conn);
+	}
+	return;
+
+blocked:
+	iketcp_block(in, conn);
+}
+
+/**
+ * iketcp_rx_data_ready() - sk_data_ready of an attached socket
+ * @sk: the socket (bh-locked)
+ */
+void iketcp_rx_data_ready(struct sock *sk)
+{
+	struct iketcp_conn *conn = iketcp_conn_of(sk);
+
+	if (likely(conn))
+		strp_data_ready(&conn->strp);
+}
+
+/**
+ * iketcp_rx_state_change() - sk_state_change of an attached socket
+ * @sk: the socket (locked)
+ *
+ * Wakes up the socket's own waiters, then checks whether the stream ended.
+ */
+void iketcp_rx_state_change(struct sock *sk)
+{
+	struct iketcp_conn *conn = iketcp_conn_of(sk);
+
+	if (unlikely(!conn))
+		return;
+	conn->saved_state_change(sk);
+	if (conn->rx_held || test_bit(IKETCP_CONN_BLOCKED, &conn->flags))
+		return;
+	/* Unread bytes first (a reset does not call sk_data_ready) */
+	if (!skb_queue_empty(&sk->sk_receive_queue))
+		strp_check_rcv(&conn->strp);
+	else
+		iketcp_rx_check_end(conn);
+}
+
+/**
+ * iketcp_rx_attach() - set up the stream parser of a new connection
+ * @conn: the connection
+ *
+ * Return: 0 or a negative errno.
+ */
+int iketcp_rx_attach(struct iketcp_conn *conn)
+{
+	static const struct strp_callbacks cb = {
+		.parse_msg = iketcp_rx_parse,
+		.rcv_msg = iketcp_rx_rcv,
+		.read_sock_done = iketcp_rx_read_done,
+		.abort_parser = iketcp_rx_abort_parser,
+	};
+
+	return strp_init(&conn->strp, conn->sk, &cb);
+}
+
+/**
+ * iketcp_rx_detach() - stop receiving and free what is held
+ * @conn: the connection, already detached from its socket (not locked)
+ */
+void iketcp_rx_detach(struct iketcp_conn *conn)
+{
+	strp_stop(&conn->strp);
+	strp_done(&conn->strp);
+	iketcp_unblock(conn->inet, conn);
+	kfree_skb(conn->rx_held);
+	conn->rx_held = NULL;
+}

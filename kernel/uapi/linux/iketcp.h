@@ -1,0 +1,230 @@
+/* SPDX-License-Identifier: ((GPL-2.0 WITH Linux-syscall-note) OR BSD-3-Clause) */
+/*
+ * iketcp: IKE over TCP (draft-nir-ipsecme-ike-tcp) - user API.
+ *
+ * A TCP ULP named "iketcp" frames IKE messages on an established TCP
+ * connection and hands each complete message to the helper daemon of the
+ * socket's network namespace over the generic netlink family "iketcp".
+ * The helper sends messages back the same way. Every command needs
+ * CAP_NET_ADMIN; failures are explained through the extended ACK.
+ */
+#ifndef _UAPI_LINUX_IKETCP_H
+#define _UAPI_LINUX_IKETCP_H
+
+#define IKETCP_GENL_NAME	"iketcp"
+#define IKETCP_GENL_VERSION	1
+#define IKETCP_ULP_NAME		"iketcp"
+
+/** @IKETCP_IKE_HDR_LEN: size of the IKE header (RFC 7296 s3.1, RFC 2408 s3.1) */
+#define IKETCP_IKE_HDR_LEN	28
+/** @IKETCP_MAX_MSG_LEN_DEFAULT: largest IPv4 UDP payload, the default limit */
+#define IKETCP_MAX_MSG_LEN_DEFAULT	65507
+/** @IKETCP_MAX_MSG_LEN_CEILING: the limit can never be set above this */
+#define IKETCP_MAX_MSG_LEN_CEILING	65535
+
+/**
+ * enum iketcp_framing - how IKE messages are delimited on a TCP stream
+ * @IKETCP_FRAMING_RAW: draft-nir-ipsecme-ike-tcp: messages back to back,
+ *	delimited by the length field of the IKE header, no prefix
+ */
+enum iketcp_framing {
+	IKETCP_FRAMING_UNSPEC,
+	IKETCP_FRAMING_RAW,
+
+	__IKETCP_FRAMING_MAX,
+	IKETCP_FRAMING_MAX = __IKETCP_FRAMING_MAX - 1
+};
+
+/**
+ * enum iketcp_reason - why a connection ended (IKETCP_A_REASON)
+ * @IKETCP_REASON_PEER_FIN: the peer closed its side of the connection
+ * @IKETCP_REASON_PEER_RESET: the peer reset the connection
+ * @IKETCP_REASON_LOCAL_CLOSE: the socket was closed locally
+ * @IKETCP_REASON_ADMIN: aborted by IKETCP_CMD_CONN_CLOSE
+ * @IKETCP_REASON_ERROR: another socket error, see IKETCP_A_ERRNO
+ * @IKETCP_REASON_LEN_SHORT: framing violation, IKE length field below the
+ *	28-byte IKE header (connection aborted with a RST)
+ * @IKETCP_REASON_LEN_LONG: framing violation, IKE length field above the
+ *	netns limit IKETCP_A_MAX_MSG_LEN (aborted with a RST)
+ * @IKETCP_REASON_BAD_VERSION: framing violation, IKE major version neither
+ *	1 nor 2 (aborted with a RST)
+ */
+enum iketcp_reason {
+	IKETCP_REASON_UNSPEC,
+	IKETCP_REASON_PEER_FIN,
+	IKETCP_REASON_PEER_RESET,
+	IKETCP_REASON_LOCAL_CLOSE,
+	IKETCP_REASON_ADMIN,
+	IKETCP_REASON_ERROR,
+	IKETCP_REASON_LEN_SHORT,
+	IKETCP_REASON_LEN_LONG,
+	IKETCP_REASON_BAD_VERSION,
+
+	__IKETCP_REASON_MAX,
+	IKETCP_REASON_MAX = __IKETCP_REASON_MAX - 1
+};
+
+/**
+ * enum iketcp_conn_state - connection state in dumps (IKETCP_A_CONN_STATE)
+ * @IKETCP_CONN_STATE_ACTIVE: attached, messages flow
+ * @IKETCP_CONN_STATE_ENDED: the stream ended (see IKETCP_A_REASON); the
+ *	socket is still open and waits for its owner to close it
+ */
+enum iketcp_conn_state {
+	IKETCP_CONN_STATE_UNSPEC,
+	IKETCP_CONN_STATE_ACTIVE,
+	IKETCP_CONN_STATE_ENDED,
+};
+
+/**
+ * enum iketcp_cmd - generic netlink commands and notifications
+ * @IKETCP_CMD_HELPER_REGISTER: make the sending socket the helper of its
+ *	netns: it receives the notifications below. -EBUSY if another live
+ *	socket is registered. Released when that netlink socket closes.
+ * @IKETCP_CMD_HELPER_RESUME: the helper drained its receive queue after
+ *	an ENOBUFS: retry delivering what is held back (see the backpressure
+ *	note below)
+ * @IKETCP_CMD_NETNS_GET: netns parameters and counters
+ * @IKETCP_CMD_NETNS_SET: set netns parameters (IKETCP_A_MAX_MSG_LEN)
+ * @IKETCP_CMD_CONN_GET: one connection (IKETCP_A_CONN_ID) or a dump of all
+ *	connections of the netns, with state and IKETCP_A_STATS
+ * @IKETCP_CMD_CONN_SEND: send IKETCP_A_MSG, exactly one whole IKE message,
+ *	on connection IKETCP_A_CONN_ID. Queued and written whole, never
+ *	interleaved with another message. -EMSGSIZE above the netns limit,
+ *	-EINVAL if it is not one valid IKE message, -ENOTCONN if the
+ *	connection ended, -ENOBUFS if its send queue is full.
+ * @IKETCP_CMD_CONN_CLOSE: abort connection IKETCP_A_CONN_ID with a RST
+ * @IKETCP_CMD_CONN_ATTACHED: notification: the ULP was attached to a
+ *	socket (IKETCP_A_CONN_ID, IKETCP_A_CONN_INODE, addresses, ports)
+ * @IKETCP_CMD_CONN_ENDED: notification: the stream ended
+ *	(IKETCP_A_REASON, IKETCP_A_ERRNO, IKETCP_A_TRUNCATED); sent after the
+ *	last message of the stream. Framing violations end it with one of the
+ *	framing reasons, after the connection was aborted with a RST.
+ * @IKETCP_CMD_MSG: notification: one complete IKE message (IKETCP_A_MSG)
+ *	received on a connection, with the connection's id, addresses, ports
+ *
+ * Backpressure: notifications are unicast to the helper. When its socket
+ * cannot take one, nothing is lost: the message stays with its connection,
+ * that connection's TCP socket is no longer read (TCP flow control pushes
+ * back on the peer) and the helper's next recv() fails with ENOBUFS. The
+ * helper then drains its socket and sends IKETCP_CMD_HELPER_RESUME (the
+ * kernel also retries on its own every 100 ms). Held-back notifications are
+ * delivered in order, round robin between connections.
+ */
+enum iketcp_cmd {
+	IKETCP_CMD_UNSPEC,
+	IKETCP_CMD_HELPER_REGISTER,
+	IKETCP_CMD_HELPER_RESUME,
+	IKETCP_CMD_NETNS_GET,
+	IKETCP_CMD_NETNS_SET,
+	IKETCP_CMD_CONN_GET,
+	IKETCP_CMD_CONN_SEND,
+	IKETCP_CMD_CONN_CLOSE,
+	IKETCP_CMD_CONN_ATTACHED,
+	IKETCP_CMD_CONN_ENDED,
+	IKETCP_CMD_MSG,
+
+	__IKETCP_CMD_MAX,
+	IKETCP_CMD_MAX = __IKETCP_CMD_MAX - 1
+};
+
+/**
+ * enum iketcp_attr - generic netlink attributes
+ * @IKETCP_A_CONN_ID: u32, connection id, unique in its netns
+ * @IKETCP_A_CONN_INODE: u64, inode number of the connection's socket (to
+ *	match it with fstat() on the file descriptor)
+ * @IKETCP_A_CONN_STATE: u8, enum iketcp_conn_state
+ * @IKETCP_A_FRAMING: u8, enum iketcp_framing
+ * @IKETCP_A_LOCAL_IPV4: be32, local IPv4 address
+ * @IKETCP_A_LOCAL_IPV6: 16 bytes, local IPv6 address
+ * @IKETCP_A_LOCAL_PORT: u16 (host order), local port
+ * @IKETCP_A_REMOTE_IPV4: be32, remote IPv4 address
+ * @IKETCP_A_REMOTE_IPV6: 16 bytes, remote IPv6 address
+ * @IKETCP_A_REMOTE_PORT: u16 (host order), remote port
+ * @IKETCP_A_MSG: binary, one whole IKE message (header included)
+ * @IKETCP_A_REASON: u8, enum iketcp_reason
+ * @IKETCP_A_ERRNO: u32, socket error (positive errno) when the stream ended
+ * @IKETCP_A_TRUNCATED: flag, the stream ended inside a message
+ * @IKETCP_A_STATS: nest of enum iketcp_stat
+ * @IKETCP_A_MAX_MSG_LEN: u32, largest IKE message accepted and sent in
+ *	this netns (28..65535, default 65507)
+ * @IKETCP_A_HELPER_PORTID: u32, netlink port id of the registered helper
+ * @IKETCP_A_NETNS_STATS: nest of enum iketcp_netns_stat
+ * @IKETCP_A_PAD: padding for 64-bit attributes
+ */
+enum iketcp_attr {
+	IKETCP_A_UNSPEC,
+	IKETCP_A_CONN_ID,
+	IKETCP_A_CONN_INODE,
+	IKETCP_A_CONN_STATE,
+	IKETCP_A_FRAMING,
+	IKETCP_A_LOCAL_IPV4,
+	IKETCP_A_LOCAL_IPV6,
+	IKETCP_A_LOCAL_PORT,
+	IKETCP_A_REMOTE_IPV4,
+	IKETCP_A_REMOTE_IPV6,
+	IKETCP_A_REMOTE_PORT,
+	IKETCP_A_MSG,
+	IKETCP_A_REASON,
+	IKETCP_A_ERRNO,
+	IKETCP_A_TRUNCATED,
+	IKETCP_A_STATS,
+	IKETCP_A_MAX_MSG_LEN,
+	IKETCP_A_HELPER_PORTID,
+	IKETCP_A_NETNS_STATS,
+	IKETCP_A_PAD,
+
+	__IKETCP_A_MAX,
+	IKETCP_A_MAX = __IKETCP_A_MAX - 1
+};
+
+/**
+ * enum iketcp_stat - per-connection counters (u64, in IKETCP_A_STATS)
+ * @IKETCP_STAT_RX_MSGS: IKE messages received and delivered to the helper
+ * @IKETCP_STAT_RX_BYTES: bytes of those messages
+ * @IKETCP_STAT_TX_MSGS: IKE messages written whole to the TCP socket
+ * @IKETCP_STAT_TX_BYTES: bytes of those messages
+ * @IKETCP_STAT_FRAMING_ERRORS: framing violations (0 or 1: they abort)
+ * @IKETCP_STAT_BACKPRESSURE: times reading stopped because the helper
+ *	could not take a notification (or none was registered)
+ * @IKETCP_STAT_TX_QUEUED: bytes queued for sending, not yet written
+ */
+enum iketcp_stat {
+	IKETCP_STAT_UNSPEC,
+	IKETCP_STAT_RX_MSGS,
+	IKETCP_STAT_RX_BYTES,
+	IKETCP_STAT_TX_MSGS,
+	IKETCP_STAT_TX_BYTES,
+	IKETCP_STAT_FRAMING_ERRORS,
+	IKETCP_STAT_BACKPRESSURE,
+	IKETCP_STAT_TX_QUEUED,
+	IKETCP_STAT_PAD,
+
+	__IKETCP_STAT_MAX,
+	IKETCP_STAT_MAX = __IKETCP_STAT_MAX - 1
+};
+
+/**
+ * enum iketcp_netns_stat - per-netns counters (u64, IKETCP_A_NETNS_STATS)
+ * @IKETCP_NS_STAT_CONNS: connections attached now
+ * @IKETCP_NS_STAT_CONNS_TOTAL: connections attached since the netns began
+ * @IKETCP_NS_STAT_ABORTS: connections aborted for a framing violation
+ * @IKETCP_NS_STAT_RX_MSGS: messages delivered to the helper
+ * @IKETCP_NS_STAT_BACKPRESSURE: backpressure events, all connections
+ * @IKETCP_NS_STAT_HELD: notifications held back right now
+ */
+enum iketcp_netns_stat {
+	IKETCP_NS_STAT_UNSPEC,
+	IKETCP_NS_STAT_CONNS,
+	IKETCP_NS_STAT_CONNS_TOTAL,
+	IKETCP_NS_STAT_ABORTS,
+	IKETCP_NS_STAT_RX_MSGS,
+	IKETCP_NS_STAT_BACKPRESSURE,
+	IKETCP_NS_STAT_HELD,
+	IKETCP_NS_STAT_PAD,
+
+	__IKETCP_NS_STAT_MAX,
+	IKETCP_NS_STAT_MAX = __IKETCP_NS_STAT_MAX - 1
+};
+
+#endif /* _UAPI_LINUX_IKETCP_H */

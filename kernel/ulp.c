@@ -1,0 +1,304 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * ulp.c - the "iketcp" TCP upper layer protocol: attach to an established
+ * TCP socket, take over its receive and send paths (userspace can no longer
+ * read or write the byte stream directly), give everything back on close.
+ */
+#include <linux/module.h>
+#include <linux/mutex.h>
+#include <linux/poll.h>
+#include <linux/slab.h>
+#include <net/inet_common.h>
+#include <net/ipv6.h>
+#include <net/tcp.h>
+
+#include "iketcp.h"
+#include "compat/compat.h"
+
+/*
+ * Copies of the socket's proto and proto_ops with a few operations
+ * replaced. Built from the first plain TCP socket of each kind seen
+ * (IPv4, IPv6); a socket whose operations are anything else is refused.
+ */
+#define IKETCP_NBASE 2
+static const struct proto *iketcp_base_prot[IKETCP_NBASE];
+static struct proto iketcp_prot[IKETCP_NBASE];
+static const struct proto_ops *iketcp_base_ops[IKETCP_NBASE];
+static struct proto_ops iketcp_ops[IKETCP_NBASE];
+static DEFINE_MUTEX(iketcp_prot_mutex);
+
+static int iketcp_refuse_sendmsg(struct sock *sk, struct msghdr *msg,
+				 size_t len)
+{
+	return -EOPNOTSUPP;
+}
+
+static int iketcp_refuse_recvmsg(struct sock *sk, struct msghdr *msg,
+				 size_t len, int flags, int *addr_len)
+{
+	return -EOPNOTSUPP;
+}
+
+static int iketcp_refuse_disconnect(struct sock *sk, int flags)
+{
+	return -EOPNOTSUPP;
+}
+
+static ssize_t iketcp_refuse_splice_read(struct socket *sock, loff_t *ppos,
+					 struct pipe_inode_info *pipe,
+					 size_t len, unsigned int flags)
+{
+	return -EOPNOTSUPP;
+}
+
+/* The stream is read by the ULP: never report it readable to userspace. */
+static __poll_t iketcp_poll(struct file *file, struct socket *sock,
+			    poll_table *wait)
+{
+	return tcp_poll(file, sock, wait) & ~(EPOLLIN | EPOLLRDNORM);
+}
+
+static void iketcp_close(struct sock *sk, long timeout);
+
+static void iketcp_build(int i, const struct proto *prot,
+			 const struct proto_ops *ops)
+{
+	iketcp_prot[i] = *prot;
+	iketcp_prot[i].close = iketcp_close;
+	iketcp_prot[i].sendmsg = iketcp_refuse_sendmsg;
+	iketcp_prot[i].recvmsg = iketcp_refuse_recvmsg;
+	iketcp_prot[i].disconnect = iketcp_refuse_disconnect;
+	iketcp_compat_refuse_sendpage(&iketcp_prot[i]);
+	iketcp_ops[i] = *ops;
+	iketcp_ops[i].splice_read = iketcp_refuse_splice_read;
+	iketcp_ops[i].mmap = sock_no_mmap;
+	iketcp_ops[i].poll = iketcp_poll;
+	iketcp_base_prot[i] = prot;
+	iketcp_base_ops[i] = ops;
+}
+
+/* Index of the replacement operations for @sk, building them if needed. */
+static int iketcp_pick_ops(struct sock *sk)
+{
+	const struct proto_ops *ops = sk->sk_socket->ops;
+	const struct proto *prot = sk->sk_prot;
+	int i, ret = -EBUSY;
+
+	/* Only plain TCP: not a socket already taken over by something else */
+	if (prot->recvmsg != tcp_prot.recvmsg ||
+	    prot->sendmsg != tcp_prot.sendmsg ||
+	    ops->read_sock != tcp_read_sock)
+		return -EBUSY;
+
+	mutex_lock(&iketcp_prot_mutex);
+	for (i = 0; i < IKETCP_NBASE; i++) {
+		if (!iketcp_base_prot[i])
+			iketcp_build(i, prot, ops);
+		if (iketcp_base_prot[i] == prot && iketcp_base_ops[i] == ops) {
+			ret = i;
+			break;
+		}
+	}
+	mutex_unlock(&iketcp_prot_mutex);
+	return ret;
+}
+
+static void iketcp_addr_of(struct sock *sk, struct iketcp_conn *conn)
+{
+	const struct inet_sock *inet = inet_sk(sk);
+
+	conn->local.port = ntohs(inet->inet_sport);
+	conn->remote.port = ntohs(inet->inet_dport);
+#if IS_ENABLED(CONFIG_IPV6)
+	if (sk->sk_family == AF_INET6 &&
+	    !ipv6_addr_v4mapped(&sk->sk_v6_daddr)) {
+		conn->local.family = AF_INET6;
+		conn->local.v6 = sk->sk_v6_rcv_saddr;
+		conn->remote.family = AF_INET6;
+		conn->remote.v6 = sk->sk_v6_daddr;
+		return;
+	}
+#endif
+	conn->local.family = AF_INET;
+	conn->local.v4 = inet->inet_rcv_saddr;
+	conn->remote.family = AF_INET;
+	conn->remote.v4 = inet->inet_daddr;
+}
+
+/* Called by tcp_set_ulp() with the socket locked. */
+static int iketcp_ulp_attach(struct sock *sk)
+{
+	struct iketcp_net *in = iketcp_net(sock_net(sk));
+	struct iketcp_conn *conn;
+	int idx, err;
+
+	if (sk->sk_state != TCP_ESTABLISHED && sk->sk_state != TCP_CLOSE_WAIT)
+		return -ENOTCONN;
+	if (!sk->sk_socket || sk->sk_user_data)
+		return -EBUSY;
+	idx = iketcp_pick_ops(sk);
+	if (idx < 0)
+		return idx;
+
+	conn = kzalloc(sizeof(*conn), GFP_KERNEL);
+	if (!conn)
+		return -ENOMEM;
+	refcount_set(&conn->refcnt, 1);
+	conn->sk = sk;
+	conn->inet = in;
+	iketcp_framer_init(&conn->framer, IKETCP_FRAMING_RAW,
+			   READ_ONCE(in->max_msg_len));
+	INIT_LIST_HEAD(&conn->blocked_node);
+	INIT_LIST_HEAD(&conn->tx_queue);
+	INIT_WORK(&conn->tx_work, iketcp_tx_work);
+	INIT_WORK(&conn->abort_work, iketcp_rx_abort_work);
+	iketcp_addr_of(sk, conn);
+	conn->ino = sock_i_ino(sk);
+
+	err = iketcp_rx_attach(conn);
+	if (err)
+		goto err_free;
+
+	err = xa_alloc_cyclic(&in->conns, &conn->id, conn,
+			      XA_LIMIT(1, U32_MAX), &in->next_id, GFP_KERNEL);
+	if (err < 0)
+		goto err_rx;
+
+	sock_hold(sk);
+	write_lock_bh(&sk->sk_callback_lock);
+	conn->saved_data_ready = sk->sk_data_ready;
+	conn->saved_write_space = sk->sk_write_space;
+	conn->saved_state_change = sk->sk_state_change;
+	conn->saved_prot = sk->sk_prot;
+	conn->saved_ops = sk->sk_socket->ops;
+	rcu_assign_pointer(inet_csk(sk)->icsk_ulp_data, conn);
+	sk->sk_data_ready = iketcp_rx_data_ready;
+	sk->sk_write_space = iketcp_tx_write_space;
+	sk->sk_state_change = iketcp_rx_state_change;
+	WRITE_ONCE(sk->sk_prot, &iketcp_prot[idx]);
+	WRITE_ONCE(sk->sk_socket->ops, &iketcp_ops[idx]);
+	write_unlock_bh(&sk->sk_callback_lock);
+
+	spin_lock_bh(&in->lock);
+	in->conns_total++;
+	spin_unlock_bh(&in->lock);
+
+	/* Tell the helper, then parse whatever arrived before attaching. */
+	if (iketcp_any_blocked(in) ||
+	    iketcp_nl_notify_attached(conn, GFP_KERNEL)) {
+		set_bit(IKETCP_CONN_ATTACH_HELD, &conn->flags);
+		strp_pause(&conn->strp);
+		iketcp_block(in, conn);
+	}
+	strp_check_rcv(&conn->strp);
+	return 0;
+
+err_rx:
+	iketcp_rx_detach(conn);
+err_free:
+	kfree(conn);
+	return err;
+}
+
+/* Give the socket back its own callbacks and operations. Socket locked. */
+static void iketcp_ulp_detach_locked(struct sock *sk, struct iketcp_conn *conn)
+{
+	write_lock_bh(&sk->sk_callback_lock);
+	sk->sk_data_ready = conn->saved_data_ready;
+	sk->sk_write_space = conn->saved_write_space;
+	sk->sk_state_change = conn->saved_state_change;
+	WRITE_ONCE(sk->sk_prot, conn->saved_prot);
+	if (sk->sk_socket)
+		WRITE_ONCE(sk->sk_socket->ops, conn->saved_ops);
+	rcu_assign_pointer(inet_csk(sk)->icsk_ulp_data, NULL);
+	write_unlock_bh(&sk->sk_callback_lock);
+	set_bit(IKETCP_CONN_DETACHED, &conn->flags);
+	strp_stop(&conn->strp);
+}
+
+static void iketcp_close(struct sock *sk, long timeout)
+{
+	struct iketcp_conn *conn;
+	struct proto *prot;
+
+	lock_sock(sk);
+	conn = iketcp_conn_of(sk);
+	prot = conn->saved_prot;
+	iketcp_ulp_detach_locked(sk, conn);
+	release_sock(sk);
+
+	/* No callback runs any more: stop the deferred work, free what is
+	 * held, tell the helper, drop the attachment's reference.
+	 */
+	iketcp_compat_disable_work_sync(&conn->abort_work);
+	iketcp_compat_disable_work_sync(&conn->tx_work);
+	iketcp_rx_detach(conn);
+	iketcp_tx_purge(conn);
+	xa_erase(&conn->inet->conns, conn->id);
+	if (!test_and_set_bit(IKETCP_CONN_END_SENT, &conn->flags)) {
+		if (!test_bit(IKETCP_CONN_ENDED, &conn->flags))
+			conn->reason = IKETCP_REASON_LOCAL_CLOSE;
+		iketcp_nl_notify_ended(conn, GFP_KERNEL);
+	}
+	iketcp_conn_put(conn);
+
+	prot->close(sk, timeout);
+}
+
+/**
+ * iketcp_conn_get() - look up a connection by id and take a reference
+ * @in: the per-netns state
+ * @id: connection id
+ *
+ * Return: the connection (release it with iketcp_conn_put()) or NULL.
+ */
+struct iketcp_conn *iketcp_conn_get(struct iketcp_net *in, u32 id)
+{
+	struct iketcp_conn *conn;
+
+	rcu_read_lock();
+	conn = xa_load(&in->conns, id);
+	if (conn && !refcount_inc_not_zero(&conn->refcnt))
+		conn = NULL;
+	rcu_read_unlock();
+	return conn;
+}
+
+/**
+ * iketcp_conn_put() - release a reference on a connection
+ * @conn: the connection
+ */
+void iketcp_conn_put(struct iketcp_conn *conn)
+{
+	if (!refcount_dec_and_test(&conn->refcnt))
+		return;
+	sock_put(conn->sk);
+	kfree_rcu(conn, rcu);
+}
+
+static struct tcp_ulp_ops iketcp_ulp_ops __read_mostly = {
+	.name = IKETCP_ULP_NAME,
+	.owner = THIS_MODULE,
+	.init = iketcp_ulp_attach,
+};
+
+/**
+ * iketcp_ulp_init() - register the "iketcp" TCP ULP
+ *
+ * Return: 0 or a negative errno.
+ */
+int iketcp_ulp_init(void)
+{
+	return tcp_register_ulp(&iketcp_ulp_ops);
+}
+
+/**
+ * iketcp_ulp_exit() - unregister the ULP; no socket can still use it
+ * (each attached socket holds a reference on the module)
+ */
+void iketcp_ulp_exit(void)
+{
+	tcp_unregister_ulp(&iketcp_ulp_ops);
+}
+
+MODULE_ALIAS_TCP_ULP(IKETCP_ULP_NAME);

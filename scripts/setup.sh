@@ -1,0 +1,105 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# setup.sh - install everything iketcp needs to build and test, idempotently.
+#
+# - Debian packages: both kernel header sets (6.1 and 6.12), qemu, busybox,
+#   libmnl, OpenSSL, strongSwan, nftables, clang, the linux-source packages...
+# - The Debian kernel images for 6.1 and 6.12, unpacked into the git-ignored
+#   cache (.cache/kernels/<series>/), with depmod run on their module trees.
+# - kselftest_harness.h / kselftest.h and checkpatch.pl taken from Debian's
+#   linux-source package into .cache/ (never copied into the repository).
+#
+# Re-running it on a ready machine only checks and returns in seconds.
+
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+CACHE=${IKETCP_CACHE:-$ROOT/.cache}
+QUIET=${QUIET:-0}
+
+say() { [ "$QUIET" = 1 ] || echo "setup: $*"; }
+die() { echo "setup: error: $*" >&2; exit 1; }
+
+[ "$(id -u)" = 0 ] || die "must run as root (apt-get, qemu 9p sharing of /)"
+
+PKGS=(
+	build-essential make gcc pkg-config bc flex bison libelf-dev
+	kmod cpio xz-utils busybox-static
+	qemu-system-x86
+	libmnl-dev libssl-dev
+	strongswan-charon strongswan-swanctl strongswan-pki
+	nftables iproute2 iputils-ping tcpdump socat ethtool util-linux procps
+	clang llvm lld libclang-rt-14-dev
+	gnuplot-nox
+	linux-headers-amd64 linux-headers-6.12-amd64
+	linux-source-6.1 linux-source-6.12
+)
+
+missing=()
+for p in "${PKGS[@]}"; do
+	dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q '^install ok installed' ||
+		missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+	say "installing ${missing[*]}"
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get update -qq
+	apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# Kernel release of the header package a meta package points at,
+# e.g. linux-headers-amd64 -> 6.1.0-56-amd64.
+kver_of_meta() {
+	dpkg-query -W -f='${Depends}\n' "$1" |
+		tr ',' '\n' | sed -n 's/^ *linux-headers-\([^ ]*\).*/\1/p' | head -n1
+}
+
+fetch_kernel() {
+	local series=$1 kver=$2
+	local dir=$CACHE/kernels/$series
+	if [ -f "$dir/.ready" ] && [ "$(cat "$dir/kver" 2>/dev/null)" = "$kver" ]; then
+		return 0
+	fi
+	say "fetching Debian kernel image $kver"
+	rm -rf "$dir" && mkdir -p "$dir/tmp"
+	local pkg=linux-image-$kver-unsigned
+	(cd "$dir/tmp" && apt-get download -qq -o APT::Sandbox::User=root "$pkg" >/dev/null) ||
+		die "apt-get download $pkg failed"
+	dpkg-deb -x "$dir"/tmp/*.deb "$dir/root"
+	rm -rf "$dir/tmp"
+	[ -f "$dir/root/boot/vmlinuz-$kver" ] || die "no vmlinuz in $pkg"
+	depmod -b "$dir/root" "$kver"
+	echo "$kver" >"$dir/kver"
+	touch "$dir/.ready"
+}
+
+mkdir -p "$CACHE/kernels"
+K61=$(kver_of_meta linux-headers-amd64)
+K612=$(kver_of_meta linux-headers-6.12-amd64)
+[ -n "$K61" ] && [ -n "$K612" ] || die "cannot resolve the Debian kernel versions"
+[ -d "/usr/src/linux-headers-$K61" ] || die "headers for $K61 missing"
+[ -d "/usr/src/linux-headers-$K612" ] || die "headers for $K612 missing"
+fetch_kernel 6.1 "$K61"
+fetch_kernel 6.12 "$K612"
+
+# kselftest harness headers and checkpatch from the newest linux-source.
+KSRC=$CACHE/ksrc
+SRC_TAR=/usr/src/linux-source-6.12.tar.xz
+stamp="$(stat -c %Y "$SRC_TAR")"
+if [ "$(cat "$KSRC/.stamp" 2>/dev/null)" != "$stamp" ]; then
+	say "extracting kselftest harness and checkpatch from $SRC_TAR"
+	rm -rf "$KSRC" && mkdir -p "$KSRC"
+	tar -C "$KSRC" --strip-components=1 -xJf "$SRC_TAR" \
+		--wildcards '*/tools/testing/selftests/kselftest.h' \
+		'*/tools/testing/selftests/kselftest_harness.h' \
+		'*/scripts/checkpatch.pl' '*/scripts/spelling.txt' \
+		'*/scripts/const_structs.checkpatch' \
+		'*/scripts/kernel-doc' '*/Documentation/dev-tools/checkpatch.rst'
+	echo "$stamp" >"$KSRC/.stamp"
+fi
+
+# The guest mounts the cached module tree over /lib/modules: it must exist.
+mkdir -p /lib/modules
+
+say "ready: 6.1=$K61 6.12=$K612 cache=$CACHE"

@@ -1,0 +1,52 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Stage-2 init of the vmrun.sh guest, PID 1 inside the host root: finish the
+# system set-up, load iketcp.ko for the running kernel, run the command from
+# /run/vmrun/cmd in the repository root with its output on the second serial
+# port, leave its exit status and the kernel log in /run/vmrun, power off.
+
+export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+export HOME=/root TERM=dumb LANG=C.UTF-8
+R=/run/vmrun
+
+mkdir -p /dev/pts /dev/shm
+mount -t devpts -o newinstance,ptmxmode=0666 devpts /dev/pts
+mount -t tmpfs -o mode=1777 tmpfs /dev/shm
+mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null
+mount -t tracefs tracefs /sys/kernel/tracing 2>/dev/null
+mount -t bpf bpf /sys/fs/bpf 2>/dev/null
+hostname iketcp-vm
+ip link set lo up
+echo /sbin/modprobe >/proc/sys/kernel/modprobe
+ulimit -n 65536
+
+stty -F /dev/ttyS1 raw -echo 2>/dev/null
+exec </dev/null >/dev/ttyS1 2>&1
+
+finish() {
+	dmesg >"$R/dmesg" 2>/dev/null
+	echo "$1" >"$R/rc"
+	sync
+	echo o >/proc/sysrq-trigger
+	sleep 30
+}
+
+# shellcheck disable=SC1091
+. "$R/env"
+cd "$vmrun_repo" || finish 125
+
+if [ "${VMRUN_NO_MODULE:-0}" != 1 ]; then
+	ko="build/$(uname -r)/kernel/iketcp.ko"
+	if [ ! -f "$ko" ]; then
+		echo "vmrun: $ko not built (run make KDIR=/usr/src/linux-headers-$(uname -r))"
+		finish 125
+	fi
+	if ! out=$(insmod "$ko" 2>&1); then
+		echo "vmrun: insmod $ko failed: $out"
+		finish 125
+	fi
+fi
+
+bash -c "$(cat "$R/cmd")"
+finish $?

@@ -1,0 +1,158 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# vmrun.sh - run a command as root inside a qemu (TCG) guest booting one of
+# the cached Debian kernels, with the host root shared read-only, the
+# repository read-write, iketcp.ko loaded, panic_on_warn set.
+#
+# Stable interface (tests, benchmarks, the demo and outside tools use it):
+#
+#   scripts/vmrun.sh [--kernel 6.1|6.12] [--mem MB] [--cpus N]
+#                    [--timeout SECONDS] [--no-module] -- CMD [ARGS...]
+#
+# Exit status: CMD's own exit status; 124 if CMD did not finish within
+# --timeout; 125 if the guest could not run CMD (boot or insmod failure);
+# 126 if the kernel crashed, panicked or logged a WARNING, BUG, Oops, KASAN,
+# refcount, lockdep, UBSAN, soft lockup or hung task report, even when CMD
+# itself succeeded. On any failure the tail of the guest console is printed.
+# CMD's stdout and stderr both arrive on vmrun's stdout.
+#
+# Environment passed into the guest: V, and every IKETCP_* and KSFT_*
+# variable. VMRUN_KEEP=1 keeps the run directory (console log, dmesg).
+
+set -uo pipefail
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+CACHE=${IKETCP_CACHE:-$ROOT/.cache}
+SERIES=6.12
+MEM=1024
+CPUS=2
+TIMEOUT=900
+MODULE=1
+
+usage() {
+	sed -n '/^# vmrun.sh -/,/^$/s/^# \{0,1\}//p' "$0" >&2
+	exit 2
+}
+
+while [ $# -gt 0 ]; do
+	case $1 in
+	--kernel) SERIES=${2:?}; shift 2 ;;
+	--mem) MEM=${2:?}; shift 2 ;;
+	--cpus) CPUS=${2:?}; shift 2 ;;
+	--timeout) TIMEOUT=${2:?}; shift 2 ;;
+	--no-module) MODULE=0; shift ;;
+	-h|--help) usage ;;
+	--) shift; break ;;
+	*) echo "vmrun: unknown option '$1'" >&2; usage ;;
+	esac
+done
+[ $# -gt 0 ] || { echo "vmrun: no command given" >&2; usage; }
+
+KDIR=$CACHE/kernels/$SERIES
+if [ ! -f "$KDIR/.ready" ]; then
+	echo "vmrun: kernel $SERIES not in the cache; run scripts/setup.sh" >&2
+	exit 125
+fi
+KVER=$(cat "$KDIR/kver")
+MODDIR=$KDIR/root/lib/modules
+VMLINUZ=$KDIR/root/boot/vmlinuz-$KVER
+
+# The initramfs: busybox, the virtio/9p modules (decompressed) and init.
+INITRD=$KDIR/initrd.img
+if [ ! -f "$INITRD" ] || [ "$ROOT/scripts/vm/init" -nt "$INITRD" ] ||
+   [ "$0" -nt "$INITRD" ]; then
+	tmp=$(mktemp -d)
+	mkdir -p "$tmp"/{bin,dev,proc,sys,modules,newroot}
+	cp /bin/busybox "$tmp/bin/busybox"
+	cp "$ROOT/scripts/vm/init" "$tmp/init"
+	modprobe -d "$KDIR/root" -S "$KVER" --show-depends -a \
+		9p 9pnet_virtio virtio_pci virtio_rng |
+		awk '$1 == "insmod" && !seen[$2]++ { print $2 }' |
+		while read -r ko; do
+			base=$(basename "$ko")
+			case $ko in
+			*.xz) xz -dc "$ko" >"$tmp/modules/${base%.xz}"; base=${base%.xz} ;;
+			*) cp "$ko" "$tmp/modules/$base" ;;
+			esac
+			echo "$base" >>"$tmp/modules.order"
+		done
+	touch "$tmp/modules.order"
+	(cd "$tmp" && find . | cpio -o -H newc --quiet | gzip -1) >"$INITRD.new" &&
+		mv "$INITRD.new" "$INITRD"
+	rm -rf "$tmp"
+fi
+
+RUN=$(mktemp -d /tmp/vmrun.XXXXXX)
+cleanup() { [ "${VMRUN_KEEP:-0}" = 1 ] && echo "vmrun: kept $RUN" >&2 || rm -rf "$RUN"; }
+trap cleanup EXIT
+
+printf '%q ' "$@" >"$RUN/cmd"
+{
+	printf 'vmrun_repo=%q\n' "$ROOT"
+	printf 'VMRUN_NO_MODULE=%q\n' "$((1 - MODULE))"
+	printf 'VMRUN_KERNEL=%q\n' "$SERIES"
+	env | grep -E '^(V|IKETCP_[A-Z0-9_]*|KSFT_[A-Z0-9_]*)=' |
+		while IFS='=' read -r k v; do printf 'export %s=%q\n' "$k" "$v"; done
+} >"$RUN/env"
+
+APPEND="console=ttyS0 loglevel=5 panic=-1 oops=panic panic_on_warn=1"
+APPEND+=" softlockup_panic=1 nmi_watchdog=0 mitigations=off"
+APPEND+=" rdinit=/init vmrun_repo=$ROOT"
+
+timeout -k 10 $((TIMEOUT + 120)) \
+	qemu-system-x86_64 -accel tcg,thread=multi -cpu max -smp "$CPUS" -m "$MEM" \
+	-nodefaults -no-user-config -display none -no-reboot \
+	-kernel "$VMLINUZ" -initrd "$INITRD" -append "$APPEND" \
+	-device virtio-rng-pci \
+	-virtfs local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap \
+	-virtfs local,path="$MODDIR",mount_tag=modules,security_model=none,readonly=on,multidevs=remap \
+	-virtfs local,path="$ROOT",mount_tag=repo,security_model=none,multidevs=remap \
+	-virtfs local,path="$RUN",mount_tag=vmrun,security_model=none,multidevs=remap \
+	-serial file:"$RUN/console.log" \
+	-chardev stdio,id=out,signal=off -serial chardev:out \
+	</dev/null &
+QPID=$!
+
+# CMD's own time limit, measured from the moment the guest starts it would be
+# nicer, but the boot is a few seconds: count it in.
+(
+	sleep $((TIMEOUT + 60)) && [ ! -f "$RUN/rc" ] &&
+		touch "$RUN/timedout" && kill "$QPID" 2>/dev/null
+) &
+WPID=$!
+wait "$QPID"
+QRC=$?
+kill "$WPID" 2>/dev/null
+wait "$WPID" 2>/dev/null
+
+SPLAT='WARNING:|BUG:|Oops|Kernel panic|KASAN|refcount_t:|UBSAN:|circular locking|possible recursive locking|lockdep|kmemleak:|general protection fault|soft lockup|hung_task|blocked for more than|Call Trace:'
+
+fail() {
+	local rc=$1
+	shift
+	echo "vmrun: $* (kernel $SERIES, $KVER)" >&2
+	echo "vmrun: ---- guest console (tail) ----" >&2
+	tail -n 60 "$RUN/console.log" >&2
+	echo "vmrun: ------------------------------" >&2
+	exit "$rc"
+}
+
+if grep -qE "$SPLAT" "$RUN/console.log" "$RUN/dmesg" 2>/dev/null; then
+	what=$(grep -hoE "$SPLAT" "$RUN/console.log" "$RUN/dmesg" 2>/dev/null | head -n1)
+	fail 126 "kernel splat detected ($what)"
+fi
+if [ -f "$RUN/timedout" ]; then
+	fail 124 "command timed out after ${TIMEOUT}s"
+fi
+if [ ! -f "$RUN/rc" ]; then
+	fail 126 "guest ended without a result (qemu status $QRC: crash or panic)"
+fi
+RC=$(cat "$RUN/rc")
+if [ "$RC" = 125 ]; then
+	fail 125 "guest could not run the command"
+fi
+if [ "$RC" != 0 ]; then
+	fail "$RC" "command exited with status $RC"
+fi
+exit 0
