@@ -86,7 +86,6 @@ struct iketcp_addr {
  * @tx_work: resumes writing when the socket has room again
  * @abort_work: aborts the connection (RST) after a framing violation
  * @saved_prot: the socket's proto before attaching
- * @saved_ops: the socket's proto_ops before attaching
  * @saved_data_ready: saved socket callback, restored on detach
  * @saved_write_space: saved socket callback, restored on detach
  * @saved_state_change: saved socket callback, restored on detach
@@ -114,7 +113,6 @@ struct iketcp_conn {
 	struct work_struct tx_work;
 	struct work_struct abort_work;
 	struct proto *saved_prot;
-	const struct proto_ops *saved_ops;
 	void (*saved_data_ready)(struct sock *sk);
 	void (*saved_write_space)(struct sock *sk);
 	void (*saved_state_change)(struct sock *sk);
@@ -139,7 +137,7 @@ struct iketcp_conn {
  */
 struct iketcp_net {
 	struct net *net;
-	spinlock_t lock;
+	spinlock_t lock; /* see the kernel-doc above */
 	u32 helper_portid;
 	struct xarray conns;
 	u32 next_id;

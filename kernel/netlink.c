@@ -15,11 +15,16 @@
  */
 #define IKETCP_NL_CHUNK	(U16_MAX - NLA_HDRLEN - NLA_ALIGNTO + 1)
 
+static struct netlink_range_validation iketcp_max_msg_len_range = {
+	.min = IKETCP_IKE_HDR_LEN,
+	.max = IKETCP_MAX_MSG_LEN_CEILING,
+};
+
 static const struct nla_policy iketcp_policy[IKETCP_A_MAX + 1] = {
 	[IKETCP_A_CONN_ID] = NLA_POLICY_MIN(NLA_U32, 1),
 	[IKETCP_A_MSG] = { .type = NLA_BINARY, .len = IKETCP_NL_CHUNK },
-	[IKETCP_A_MAX_MSG_LEN] = NLA_POLICY_RANGE(NLA_U32, IKETCP_IKE_HDR_LEN,
-						  IKETCP_MAX_MSG_LEN_CEILING),
+	[IKETCP_A_MAX_MSG_LEN] =
+		NLA_POLICY_FULL_RANGE(NLA_U32, &iketcp_max_msg_len_range),
 };
 
 static struct genl_family iketcp_family;

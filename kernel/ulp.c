@@ -6,7 +6,6 @@
  */
 #include <linux/module.h>
 #include <linux/mutex.h>
-#include <linux/poll.h>
 #include <linux/slab.h>
 #include <net/inet_common.h>
 #include <net/ipv6.h>
@@ -16,15 +15,16 @@
 #include "compat/compat.h"
 
 /*
- * Copies of the socket's proto and proto_ops with a few operations
- * replaced. Built from the first plain TCP socket of each kind seen
- * (IPv4, IPv6); a socket whose operations are anything else is refused.
+ * Copies of the socket's proto with the operations that would let
+ * userspace read or write the byte stream replaced. Built from the first
+ * plain TCP socket of each kind seen (IPv4, IPv6); a socket whose
+ * operations are anything else is refused. (splice() and TCP zerocopy
+ * receive go through proto_ops, which are left alone: the socket's owner
+ * must not use them on an attached socket.)
  */
 #define IKETCP_NBASE 2
 static const struct proto *iketcp_base_prot[IKETCP_NBASE];
 static struct proto iketcp_prot[IKETCP_NBASE];
-static const struct proto_ops *iketcp_base_ops[IKETCP_NBASE];
-static struct proto_ops iketcp_ops[IKETCP_NBASE];
 static DEFINE_MUTEX(iketcp_prot_mutex);
 
 static int iketcp_refuse_sendmsg(struct sock *sk, struct msghdr *msg,
@@ -44,24 +44,9 @@ static int iketcp_refuse_disconnect(struct sock *sk, int flags)
 	return -EOPNOTSUPP;
 }
 
-static ssize_t iketcp_refuse_splice_read(struct socket *sock, loff_t *ppos,
-					 struct pipe_inode_info *pipe,
-					 size_t len, unsigned int flags)
-{
-	return -EOPNOTSUPP;
-}
-
-/* The stream is read by the ULP: never report it readable to userspace. */
-static __poll_t iketcp_poll(struct file *file, struct socket *sock,
-			    poll_table *wait)
-{
-	return tcp_poll(file, sock, wait) & ~(EPOLLIN | EPOLLRDNORM);
-}
-
 static void iketcp_close(struct sock *sk, long timeout);
 
-static void iketcp_build(int i, const struct proto *prot,
-			 const struct proto_ops *ops)
+static void iketcp_build(int i, const struct proto *prot)
 {
 	iketcp_prot[i] = *prot;
 	iketcp_prot[i].close = iketcp_close;
@@ -69,32 +54,26 @@ static void iketcp_build(int i, const struct proto *prot,
 	iketcp_prot[i].recvmsg = iketcp_refuse_recvmsg;
 	iketcp_prot[i].disconnect = iketcp_refuse_disconnect;
 	iketcp_compat_refuse_sendpage(&iketcp_prot[i]);
-	iketcp_ops[i] = *ops;
-	iketcp_ops[i].splice_read = iketcp_refuse_splice_read;
-	iketcp_ops[i].mmap = sock_no_mmap;
-	iketcp_ops[i].poll = iketcp_poll;
 	iketcp_base_prot[i] = prot;
-	iketcp_base_ops[i] = ops;
 }
 
 /* Index of the replacement operations for @sk, building them if needed. */
-static int iketcp_pick_ops(struct sock *sk)
+static int iketcp_pick_prot(struct sock *sk)
 {
-	const struct proto_ops *ops = sk->sk_socket->ops;
 	const struct proto *prot = sk->sk_prot;
 	int i, ret = -EBUSY;
 
 	/* Only plain TCP: not a socket already taken over by something else */
 	if (prot->recvmsg != tcp_prot.recvmsg ||
 	    prot->sendmsg != tcp_prot.sendmsg ||
-	    ops->read_sock != tcp_read_sock)
+	    sk->sk_socket->ops->read_sock != tcp_read_sock)
 		return -EBUSY;
 
 	mutex_lock(&iketcp_prot_mutex);
 	for (i = 0; i < IKETCP_NBASE; i++) {
 		if (!iketcp_base_prot[i])
-			iketcp_build(i, prot, ops);
-		if (iketcp_base_prot[i] == prot && iketcp_base_ops[i] == ops) {
+			iketcp_build(i, prot);
+		if (iketcp_base_prot[i] == prot) {
 			ret = i;
 			break;
 		}
@@ -136,7 +115,7 @@ static int iketcp_ulp_attach(struct sock *sk)
 		return -ENOTCONN;
 	if (!sk->sk_socket || sk->sk_user_data)
 		return -EBUSY;
-	idx = iketcp_pick_ops(sk);
+	idx = iketcp_pick_prot(sk);
 	if (idx < 0)
 		return idx;
 
@@ -170,13 +149,11 @@ static int iketcp_ulp_attach(struct sock *sk)
 	conn->saved_write_space = sk->sk_write_space;
 	conn->saved_state_change = sk->sk_state_change;
 	conn->saved_prot = sk->sk_prot;
-	conn->saved_ops = sk->sk_socket->ops;
 	rcu_assign_pointer(inet_csk(sk)->icsk_ulp_data, conn);
 	sk->sk_data_ready = iketcp_rx_data_ready;
 	sk->sk_write_space = iketcp_tx_write_space;
 	sk->sk_state_change = iketcp_rx_state_change;
 	WRITE_ONCE(sk->sk_prot, &iketcp_prot[idx]);
-	WRITE_ONCE(sk->sk_socket->ops, &iketcp_ops[idx]);
 	write_unlock_bh(&sk->sk_callback_lock);
 
 	spin_lock_bh(&in->lock);
@@ -208,8 +185,6 @@ static void iketcp_ulp_detach_locked(struct sock *sk, struct iketcp_conn *conn)
 	sk->sk_write_space = conn->saved_write_space;
 	sk->sk_state_change = conn->saved_state_change;
 	WRITE_ONCE(sk->sk_prot, conn->saved_prot);
-	if (sk->sk_socket)
-		WRITE_ONCE(sk->sk_socket->ops, conn->saved_ops);
 	rcu_assign_pointer(inet_csk(sk)->icsk_ulp_data, NULL);
 	write_unlock_bh(&sk->sk_callback_lock);
 	set_bit(IKETCP_CONN_DETACHED, &conn->flags);

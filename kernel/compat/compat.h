@@ -1,16 +1,16 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * compat.h - the differences between the kernels iketcp builds for
- * (Debian 6.1 and 6.12). Version tests live here and nowhere else.
+ * (Debian 6.1 and 6.12). They live here and nowhere else; the IKETCP_HAVE_*
+ * macros come from the feature probes in compat.mk.
  */
 #ifndef IKETCP_COMPAT_H
 #define IKETCP_COMPAT_H
 
-#include <linux/version.h>
 #include <linux/workqueue.h>
 #include <net/sock.h>
 
-#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 5, 0)
+#ifdef IKETCP_HAVE_PROTO_SENDPAGE
 /* struct proto still has sendpage (replaced by MSG_SPLICE_PAGES in 6.5):
  * sendfile() onto an attached socket must not bypass the ULP.
  */
@@ -30,7 +30,7 @@ static inline void iketcp_compat_refuse_sendpage(struct proto *prot)
 }
 #endif
 
-#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 10, 0)
+#ifndef IKETCP_HAVE_DISABLE_WORK_SYNC
 /* No disable_work_sync(): callers make sure nothing queues the work again
  * (the socket callbacks that do are restored first).
  */

@@ -15,17 +15,20 @@
 #define IKETCP_GENL_VERSION	1
 #define IKETCP_ULP_NAME		"iketcp"
 
-/** @IKETCP_IKE_HDR_LEN: size of the IKE header (RFC 7296 s3.1, RFC 2408 s3.1) */
+/* Size of the IKE header (RFC 7296 s3.1, RFC 2408 s3.1) */
 #define IKETCP_IKE_HDR_LEN	28
-/** @IKETCP_MAX_MSG_LEN_DEFAULT: largest IPv4 UDP payload, the default limit */
+/* Default message limit: the largest IPv4 UDP payload */
 #define IKETCP_MAX_MSG_LEN_DEFAULT	65507
-/** @IKETCP_MAX_MSG_LEN_CEILING: the limit can never be set above this */
+/* The limit can never be set above this */
 #define IKETCP_MAX_MSG_LEN_CEILING	65535
 
 /**
  * enum iketcp_framing - how IKE messages are delimited on a TCP stream
+ * @IKETCP_FRAMING_UNSPEC: unused
  * @IKETCP_FRAMING_RAW: draft-nir-ipsecme-ike-tcp: messages back to back,
  *	delimited by the length field of the IKE header, no prefix
+ * @__IKETCP_FRAMING_MAX: internal
+ * @IKETCP_FRAMING_MAX: highest value
  */
 enum iketcp_framing {
 	IKETCP_FRAMING_UNSPEC,
@@ -37,6 +40,7 @@ enum iketcp_framing {
 
 /**
  * enum iketcp_reason - why a connection ended (IKETCP_A_REASON)
+ * @IKETCP_REASON_UNSPEC: unused
  * @IKETCP_REASON_PEER_FIN: the peer closed its side of the connection
  * @IKETCP_REASON_PEER_RESET: the peer reset the connection
  * @IKETCP_REASON_LOCAL_CLOSE: the socket was closed locally
@@ -48,6 +52,8 @@ enum iketcp_framing {
  *	netns limit IKETCP_A_MAX_MSG_LEN (aborted with a RST)
  * @IKETCP_REASON_BAD_VERSION: framing violation, IKE major version neither
  *	1 nor 2 (aborted with a RST)
+ * @__IKETCP_REASON_MAX: internal
+ * @IKETCP_REASON_MAX: highest value
  */
 enum iketcp_reason {
 	IKETCP_REASON_UNSPEC,
@@ -66,6 +72,7 @@ enum iketcp_reason {
 
 /**
  * enum iketcp_conn_state - connection state in dumps (IKETCP_A_CONN_STATE)
+ * @IKETCP_CONN_STATE_UNSPEC: unused
  * @IKETCP_CONN_STATE_ACTIVE: attached, messages flow
  * @IKETCP_CONN_STATE_ENDED: the stream ended (see IKETCP_A_REASON); the
  *	socket is still open and waits for its owner to close it
@@ -78,6 +85,7 @@ enum iketcp_conn_state {
 
 /**
  * enum iketcp_cmd - generic netlink commands and notifications
+ * @IKETCP_CMD_UNSPEC: unused
  * @IKETCP_CMD_HELPER_REGISTER: make the sending socket the helper of its
  *	netns: it receives the notifications below. -EBUSY if another live
  *	socket is registered. Released when that netlink socket closes.
@@ -110,6 +118,8 @@ enum iketcp_conn_state {
  * helper then drains its socket and sends IKETCP_CMD_HELPER_RESUME (the
  * kernel also retries on its own every 100 ms). Held-back notifications are
  * delivered in order, round robin between connections.
+ * @__IKETCP_CMD_MAX: internal
+ * @IKETCP_CMD_MAX: highest value
  */
 enum iketcp_cmd {
 	IKETCP_CMD_UNSPEC,
@@ -130,6 +140,7 @@ enum iketcp_cmd {
 
 /**
  * enum iketcp_attr - generic netlink attributes
+ * @IKETCP_A_UNSPEC: unused
  * @IKETCP_A_CONN_ID: u32, connection id, unique in its netns
  * @IKETCP_A_CONN_INODE: u64, inode number of the connection's socket (to
  *	match it with fstat() on the file descriptor)
@@ -151,6 +162,8 @@ enum iketcp_cmd {
  * @IKETCP_A_HELPER_PORTID: u32, netlink port id of the registered helper
  * @IKETCP_A_NETNS_STATS: nest of enum iketcp_netns_stat
  * @IKETCP_A_PAD: padding for 64-bit attributes
+ * @__IKETCP_A_MAX: internal
+ * @IKETCP_A_MAX: highest value
  */
 enum iketcp_attr {
 	IKETCP_A_UNSPEC,
@@ -180,6 +193,7 @@ enum iketcp_attr {
 
 /**
  * enum iketcp_stat - per-connection counters (u64, in IKETCP_A_STATS)
+ * @IKETCP_STAT_UNSPEC: unused
  * @IKETCP_STAT_RX_MSGS: IKE messages received and delivered to the helper
  * @IKETCP_STAT_RX_BYTES: bytes of those messages
  * @IKETCP_STAT_TX_MSGS: IKE messages written whole to the TCP socket
@@ -188,6 +202,9 @@ enum iketcp_attr {
  * @IKETCP_STAT_BACKPRESSURE: times reading stopped because the helper
  *	could not take a notification (or none was registered)
  * @IKETCP_STAT_TX_QUEUED: bytes queued for sending, not yet written
+ * @IKETCP_STAT_PAD: padding for 64-bit attributes
+ * @__IKETCP_STAT_MAX: internal
+ * @IKETCP_STAT_MAX: highest value
  */
 enum iketcp_stat {
 	IKETCP_STAT_UNSPEC,
@@ -206,12 +223,16 @@ enum iketcp_stat {
 
 /**
  * enum iketcp_netns_stat - per-netns counters (u64, IKETCP_A_NETNS_STATS)
+ * @IKETCP_NS_STAT_UNSPEC: unused
  * @IKETCP_NS_STAT_CONNS: connections attached now
  * @IKETCP_NS_STAT_CONNS_TOTAL: connections attached since the netns began
  * @IKETCP_NS_STAT_ABORTS: connections aborted for a framing violation
  * @IKETCP_NS_STAT_RX_MSGS: messages delivered to the helper
  * @IKETCP_NS_STAT_BACKPRESSURE: backpressure events, all connections
  * @IKETCP_NS_STAT_HELD: notifications held back right now
+ * @IKETCP_NS_STAT_PAD: padding for 64-bit attributes
+ * @__IKETCP_NS_STAT_MAX: internal
+ * @IKETCP_NS_STAT_MAX: highest value
  */
 enum iketcp_netns_stat {
 	IKETCP_NS_STAT_UNSPEC,

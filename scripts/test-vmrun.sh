@@ -1,0 +1,34 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# test-vmrun.sh - tests of the VM runner itself (TAP): a module WARN (the
+# debug-only trigger /sys/kernel/debug/iketcp/warn) turns the run red, the
+# command's exit status comes out unchanged, a hung command times out.
+set -uo pipefail
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+cd "$ROOT" || exit 1
+n=0 fail=0
+t() {
+	local name=$1 want=$2
+	shift 2
+	local out got
+	out=$(scripts/vmrun.sh "$@" 2>&1)
+	got=$?
+	n=$((n + 1))
+	if [ "$got" = "$want" ]; then
+		echo "ok $n $name (status $got)"
+	else
+		fail=$((fail + 1))
+		echo "not ok $n $name (status $got, want $want)"
+		tail -n 20 <<<"$out" | sed 's/^/# /'
+	fi
+}
+echo "TAP version 13"
+echo "1..4"
+t "module WARN fails the run (6.12)" 126 --kernel 6.12 -- \
+	sh -c 'echo 1 >/sys/kernel/debug/iketcp/warn; exit 0'
+t "module WARN fails the run (6.1)" 126 --kernel 6.1 -- \
+	sh -c 'echo 1 >/sys/kernel/debug/iketcp/warn; exit 0'
+t "exit status passes through" 7 --kernel 6.12 -- sh -c 'grep -qw iketcp /proc/sys/net/ipv4/tcp_available_ulp && exit 7'
+t "hung command times out" 124 --kernel 6.12 --timeout 10 -- sleep 600
+echo "# Totals: pass:$((n - fail)) fail:$fail xfail:0 xpass:0 skip:0 error:0"
+[ $fail = 0 ]

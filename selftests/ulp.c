@@ -1,0 +1,895 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * ulp.c - selftests of the iketcp TCP ULP and its generic netlink channel.
+ * Runs as root in the VM with iketcp.ko loaded; each test in a private
+ * network namespace. The "peer" is a plain TCP client writing raw bytes;
+ * the "helper" is a netlink socket registered in the namespace.
+ */
+#include <pthread.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+
+#include "kselftest_harness.h"
+#include "lib.h"
+
+#define WAIT_MS 5000
+
+FIXTURE(ulp) {
+	int cli, srv;
+	uint32_t id;
+	struct iketcp_nl nl;
+	struct evlog *log;
+};
+
+FIXTURE_VARIANT(ulp) {
+	int family;
+};
+
+FIXTURE_VARIANT_ADD(ulp, ipv4) {
+	.family = AF_INET,
+};
+
+FIXTURE_VARIANT_ADD(ulp, ipv6) {
+	.family = AF_INET6,
+};
+
+/* Attach the ULP to a new pair in the fixture's netns; returns the id. */
+static uint32_t fixture_conn(struct __test_metadata *_metadata,
+			     FIXTURE_DATA(ulp) *self, int family, int *cli,
+			     int *srv)
+{
+	const struct iketcp_event *ev;
+	struct stat st;
+	int before = evlog_count(self->log, IKETCP_CMD_CONN_ATTACHED, 0);
+
+	ASSERT_EQ(0, tcp_pair(family, cli, srv));
+	ASSERT_EQ(0, ulp_attach(*srv));
+	ASSERT_EQ(before + 1, evlog_wait(&self->nl, self->log,
+					 IKETCP_CMD_CONN_ATTACHED, 0,
+					 before + 1, WAIT_MS));
+	ev = evlog_last(self->log, IKETCP_CMD_CONN_ATTACHED, 0);
+	ASSERT_EQ(0, fstat(*srv, &st));
+	EXPECT_EQ(st.st_ino, ev->ino);
+	EXPECT_EQ(family, ev->local.family);
+	EXPECT_EQ(IKETCP_FRAMING_RAW, ev->framing);
+	return ev->conn_id;
+}
+
+FIXTURE_SETUP(ulp)
+{
+	ASSERT_EQ(0, new_netns());
+	self->log = calloc(1, sizeof(*self->log));
+	ASSERT_NE(NULL, self->log);
+	ASSERT_EQ(0, helper_open(&self->nl)) TH_LOG("%s", self->nl.err);
+	self->id = fixture_conn(_metadata, self, variant->family, &self->cli,
+				&self->srv);
+}
+
+FIXTURE_TEARDOWN(ulp)
+{
+	close(self->cli);
+	close(self->srv);
+	iketcp_nl_close(&self->nl);
+	evlog_free(self->log);
+	free(self->log);
+}
+
+/* Wait for @n messages on the fixture connection; check each body. */
+static int wait_msgs(FIXTURE_DATA(ulp) *self, uint32_t id, int n)
+{
+	int got = evlog_wait(&self->nl, self->log, IKETCP_CMD_MSG, id, n,
+			     WAIT_MS);
+
+	for (int i = 0; i < self->log->n; i++) {
+		const struct iketcp_event *ev = &self->log->ev[i];
+
+		if (ev->cmd == IKETCP_CMD_MSG &&
+		    check_msg(ev->msg, ev->msg_len) < 0)
+			return -1;
+	}
+	return got;
+}
+
+static const struct iketcp_event *wait_end(FIXTURE_DATA(ulp) *self,
+					   uint32_t id)
+{
+	if (evlog_wait(&self->nl, self->log, IKETCP_CMD_CONN_ENDED, id, 1,
+		       WAIT_MS) != 1)
+		return NULL;
+	return evlog_last(self->log, IKETCP_CMD_CONN_ENDED, id);
+}
+
+/* The peer's view of an abort: a reset. */
+static int peer_was_reset(int fd)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	char c;
+
+	if (poll(&p, 1, WAIT_MS) != 1)
+		return 0;
+	return read(fd, &c, 1) < 0 && errno == ECONNRESET;
+}
+
+TEST_F(ulp, getsockopt_names_ulp)
+{
+	char name[16] = {};
+	socklen_t len = sizeof(name);
+
+	ASSERT_EQ(0, getsockopt(self->srv, IPPROTO_TCP, TCP_ULP, name, &len));
+	ASSERT_STREQ("iketcp", name);
+}
+
+TEST_F(ulp, attach_twice_fails)
+{
+	ASSERT_EQ(-EEXIST, ulp_attach(self->srv));
+}
+
+TEST_F(ulp, attached_event_has_addresses)
+{
+	const struct iketcp_event *ev =
+		evlog_last(self->log, IKETCP_CMD_CONN_ATTACHED, self->id);
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof(ss);
+	uint16_t port;
+
+	ASSERT_NE(NULL, ev);
+	ASSERT_EQ(0, getsockname(self->cli, (void *)&ss, &sl));
+	port = ntohs(((struct sockaddr_in *)&ss)->sin_port);
+	if (variant->family == AF_INET6)
+		port = ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
+	EXPECT_EQ(port, ev->remote.port);
+	EXPECT_NE(0, ev->local.port);
+	EXPECT_EQ(variant->family, ev->remote.family);
+}
+
+TEST_F(ulp, userspace_io_refused)
+{
+	uint8_t m[64];
+	char c;
+
+	ASSERT_EQ(-1, recv(self->srv, &c, 1, MSG_DONTWAIT));
+	ASSERT_EQ(EOPNOTSUPP, errno);
+	ASSERT_EQ(-1, send(self->srv, "x", 1, 0));
+	ASSERT_EQ(EOPNOTSUPP, errno);
+	mk_msg(m, sizeof(m), 0x20, 34, 1);
+	ASSERT_EQ(0, write_all(self->cli, m, sizeof(m)));
+	/* the stream belongs to the ULP */
+	ASSERT_EQ(1, wait_msgs(self, self->id, 1));
+	ASSERT_EQ(-1, recv(self->srv, &c, 1, MSG_DONTWAIT));
+	ASSERT_EQ(EOPNOTSUPP, errno);
+}
+
+TEST_F(ulp, one_message)
+{
+	const struct iketcp_event *ev;
+	uint8_t m[300];
+
+	mk_msg(m, sizeof(m), 0x20, 34, 7);
+	ASSERT_EQ(0, write_all(self->cli, m, sizeof(m)));
+	ASSERT_EQ(1, wait_msgs(self, self->id, 1));
+	ev = evlog_last(self->log, IKETCP_CMD_MSG, self->id);
+	ASSERT_EQ(sizeof(m), ev->msg_len);
+	ASSERT_EQ(0, memcmp(m, ev->msg, sizeof(m)));
+	EXPECT_EQ(variant->family, ev->remote.family);
+	EXPECT_NE(0, ev->remote.port);
+}
+
+TEST_F(ulp, split_at_every_byte)
+{
+	uint8_t m[100];
+	int k;
+
+	for (k = 1; k < (int)sizeof(m); k++) {
+		mk_msg(m, sizeof(m), 0x20, 35, k);
+		ASSERT_EQ(0, write_all(self->cli, m, k));
+		usleep(2000);	/* separate segments */
+		ASSERT_EQ(0, write_all(self->cli, m + k, sizeof(m) - k));
+	}
+	ASSERT_EQ(k - 1, wait_msgs(self, self->id, k - 1));
+	for (int i = 0, n = 0; i < self->log->n; i++)
+		if (self->log->ev[i].cmd == IKETCP_CMD_MSG)
+			ASSERT_EQ(++n, check_msg(self->log->ev[i].msg,
+						 self->log->ev[i].msg_len));
+}
+
+TEST_F(ulp, byte_by_byte)
+{
+	uint8_t m[64];
+
+	mk_msg(m, sizeof(m), 0x10, 2, 3);
+	for (size_t i = 0; i < sizeof(m); i++) {
+		ASSERT_EQ(0, write_all(self->cli, m + i, 1));
+		usleep(500);
+	}
+	ASSERT_EQ(1, wait_msgs(self, self->id, 1));
+}
+
+TEST_F(ulp, many_in_one_segment)
+{
+	static uint8_t buf[60000];
+	size_t off = 0;
+	int n = 0;
+
+	while (n < 64) {
+		uint32_t len = 28 + (n * 131) % 700;
+
+		mk_msg(buf + off, len, n % 2 ? 0x20 : 0x10, 34, n + 1);
+		off += len;
+		n++;
+	}
+	ASSERT_EQ(0, write_all(self->cli, buf, off));
+	ASSERT_EQ(n, wait_msgs(self, self->id, n));
+	for (int i = 0, k = 0; i < self->log->n; i++)
+		if (self->log->ev[i].cmd == IKETCP_CMD_MSG)
+			ASSERT_EQ(++k, check_msg(self->log->ev[i].msg,
+						 self->log->ev[i].msg_len));
+}
+
+TEST_F(ulp, smallest_and_largest)
+{
+	static uint8_t m[65535];
+	const struct iketcp_event *ev;
+
+	mk_msg(m, 28, 0x20, 34, 1);
+	ASSERT_EQ(0, write_all(self->cli, m, 28));
+	mk_msg(m, IKETCP_MAX_MSG_LEN_DEFAULT, 0x20, 35, 2);
+	ASSERT_EQ(0, write_all(self->cli, m, IKETCP_MAX_MSG_LEN_DEFAULT));
+	ASSERT_EQ(2, wait_msgs(self, self->id, 2));
+	ev = evlog_last(self->log, IKETCP_CMD_MSG, self->id);
+	ASSERT_EQ(IKETCP_MAX_MSG_LEN_DEFAULT, ev->msg_len);
+
+	/* the ceiling, once the netns allows it */
+	ASSERT_EQ(0, iketcp_nl_netns_set(&self->nl, 65535));
+	mk_msg(m, 65535, 0x20, 35, 3);
+	ASSERT_EQ(0, write_all(self->cli, m, 65535));
+	ASSERT_EQ(3, wait_msgs(self, self->id, 3));
+	ev = evlog_last(self->log, IKETCP_CMD_MSG, self->id);
+	ASSERT_EQ(65535, ev->msg_len);
+}
+
+TEST_F(ulp, limit_is_checked_and_bounded)
+{
+	struct iketcp_netns_info info;
+
+	ASSERT_EQ(0, iketcp_nl_netns_get(&self->nl, &info));
+	ASSERT_EQ(IKETCP_MAX_MSG_LEN_DEFAULT, info.max_msg_len);
+	ASSERT_EQ(-ERANGE, iketcp_nl_netns_set(&self->nl, 65536));
+	ASSERT_EQ(-ERANGE, iketcp_nl_netns_set(&self->nl, 27));
+	ASSERT_EQ(0, iketcp_nl_netns_set(&self->nl, 1000));
+	ASSERT_EQ(0, iketcp_nl_netns_get(&self->nl, &info));
+	ASSERT_EQ(1000, info.max_msg_len);
+}
+
+static void expect_abort(struct __test_metadata *_metadata,
+			 FIXTURE_DATA(ulp) *self, int family,
+			 const uint8_t *bytes, size_t len, uint8_t reason,
+			 int good_before)
+{
+	const struct iketcp_event *ev;
+	int cli, srv;
+	uint32_t id = fixture_conn(_metadata, self, family, &cli, &srv);
+
+	ASSERT_EQ(0, write_all(cli, bytes, len));
+	ev = wait_end(self, id);
+	ASSERT_NE(NULL, ev);
+	EXPECT_EQ(reason, ev->reason) TH_LOG("reason %s",
+					     iketcp_reason_str(ev->reason));
+	EXPECT_EQ(1, ev->stats[IKETCP_STAT_FRAMING_ERRORS]);
+	EXPECT_EQ(good_before, ev->stats[IKETCP_STAT_RX_MSGS]);
+	EXPECT_EQ(good_before, evlog_count(self->log, IKETCP_CMD_MSG, id));
+	EXPECT_TRUE(peer_was_reset(cli));
+	close(cli);
+	close(srv);
+}
+
+TEST_F(ulp, short_lengths_abort)
+{
+	uint8_t m[IKETCP_IKE_HDR_LEN];
+
+	for (uint32_t l = 0; l < IKETCP_IKE_HDR_LEN; l++) {
+		mk_msg(m, IKETCP_IKE_HDR_LEN, 0x20, 34, 1);
+		m[24] = m[25] = m[26] = 0;
+		m[27] = l;
+		expect_abort(_metadata, self, variant->family, m, sizeof(m),
+			     IKETCP_REASON_LEN_SHORT, 0);
+	}
+}
+
+TEST_F(ulp, huge_lengths_abort)
+{
+	uint8_t m[IKETCP_IKE_HDR_LEN];
+
+	mk_msg(m, IKETCP_IKE_HDR_LEN, 0x20, 34, 1);
+	m[24] = m[25] = m[26] = m[27] = 0xff;
+	expect_abort(_metadata, self, variant->family, m, sizeof(m),
+		     IKETCP_REASON_LEN_LONG, 0);
+	mk_msg(m, IKETCP_IKE_HDR_LEN, 0x20, 34, 1);
+	m[25] = 0x00;
+	m[26] = (IKETCP_MAX_MSG_LEN_DEFAULT + 1) >> 8;
+	m[27] = (IKETCP_MAX_MSG_LEN_DEFAULT + 1) & 0xff;
+	expect_abort(_metadata, self, variant->family, m, sizeof(m),
+		     IKETCP_REASON_LEN_LONG, 0);
+}
+
+TEST_F(ulp, bad_versions_abort)
+{
+	uint8_t m[IKETCP_IKE_HDR_LEN];
+
+	mk_msg(m, sizeof(m), 0x00, 34, 1);
+	expect_abort(_metadata, self, variant->family, m, sizeof(m),
+		     IKETCP_REASON_BAD_VERSION, 0);
+	mk_msg(m, sizeof(m), 0x30, 34, 1);
+	expect_abort(_metadata, self, variant->family, m, sizeof(m),
+		     IKETCP_REASON_BAD_VERSION, 0);
+	/* decided on the version byte alone: 18 bytes are enough */
+	mk_msg(m, sizeof(m), 0x40, 34, 1);
+	expect_abort(_metadata, self, variant->family, m, 18,
+		     IKETCP_REASON_BAD_VERSION, 0);
+}
+
+TEST_F(ulp, non_ike_bytes_abort)
+{
+	const char *http = "GET / HTTP/1.1\r\nHost: x\r\n\r\n";
+
+	/* byte 17 of this request is 'T' (0x54): major version 5 */
+	expect_abort(_metadata, self, variant->family, (const void *)http,
+		     strlen(http), IKETCP_REASON_BAD_VERSION, 0);
+}
+
+TEST_F(ulp, good_messages_before_violation_arrive)
+{
+	uint8_t buf[3 * 100 + IKETCP_IKE_HDR_LEN];
+
+	for (int i = 0; i < 3; i++)
+		mk_msg(buf + i * 100, 100, 0x20, 37, i + 1);
+	mk_msg(buf + 300, IKETCP_IKE_HDR_LEN, 0x20, 37, 4);
+	buf[300 + 27] = 3;	/* length 3 */
+	expect_abort(_metadata, self, variant->family, buf, sizeof(buf),
+		     IKETCP_REASON_LEN_SHORT, 3);
+}
+
+TEST_F(ulp, ikev1_and_ikev2_pass)
+{
+	uint8_t m[200];
+
+	mk_msg(m, sizeof(m), 0x10, 2, 1);	/* IKEv1 Main Mode */
+	ASSERT_EQ(0, write_all(self->cli, m, sizeof(m)));
+	mk_msg(m, sizeof(m), 0x20, 35, 2);	/* IKEv2 IKE_AUTH */
+	ASSERT_EQ(0, write_all(self->cli, m, sizeof(m)));
+	ASSERT_EQ(2, wait_msgs(self, self->id, 2));
+}
+
+TEST_F(ulp, peer_fin_after_messages)
+{
+	const struct iketcp_event *ev;
+	uint8_t m[120];
+
+	for (int i = 1; i <= 3; i++) {
+		mk_msg(m, sizeof(m), 0x20, 37, i);
+		ASSERT_EQ(0, write_all(self->cli, m, sizeof(m)));
+	}
+	shutdown(self->cli, SHUT_WR);
+	ev = wait_end(self, self->id);
+	ASSERT_NE(NULL, ev);
+	EXPECT_EQ(IKETCP_REASON_PEER_FIN, ev->reason);
+	EXPECT_FALSE(ev->truncated);
+	/* every message arrived before the end was reported */
+	EXPECT_EQ(3, evlog_count(self->log, IKETCP_CMD_MSG, self->id));
+	EXPECT_EQ(IKETCP_CMD_CONN_ENDED, self->log->ev[self->log->n - 1].cmd);
+}
+
+TEST_F(ulp, peer_closes_mid_message)
+{
+	const struct iketcp_event *ev;
+	uint8_t m[500];
+
+	mk_msg(m, sizeof(m), 0x20, 35, 1);
+	ASSERT_EQ(0, write_all(self->cli, m, 200));
+	shutdown(self->cli, SHUT_WR);
+	ev = wait_end(self, self->id);
+	ASSERT_NE(NULL, ev);
+	EXPECT_EQ(IKETCP_REASON_PEER_FIN, ev->reason);
+	EXPECT_TRUE(ev->truncated);
+	EXPECT_EQ(0, evlog_count(self->log, IKETCP_CMD_MSG, self->id));
+}
+
+TEST_F(ulp, peer_reset)
+{
+	struct linger lg = { .l_onoff = 1, .l_linger = 0 };
+	const struct iketcp_event *ev;
+	uint8_t m[100];
+
+	mk_msg(m, sizeof(m), 0x20, 37, 1);
+	ASSERT_EQ(0, write_all(self->cli, m, sizeof(m)));
+	ASSERT_EQ(1, wait_msgs(self, self->id, 1));
+	ASSERT_EQ(0, setsockopt(self->cli, SOL_SOCKET, SO_LINGER, &lg,
+				sizeof(lg)));
+	close(self->cli);
+	self->cli = -1;
+	ev = wait_end(self, self->id);
+	ASSERT_NE(NULL, ev);
+	EXPECT_EQ(IKETCP_REASON_PEER_RESET, ev->reason);
+	EXPECT_EQ(ECONNRESET, ev->sk_errno);
+	/* a send on the ended connection is refused */
+	ASSERT_EQ(-ENOTCONN, iketcp_nl_conn_send(&self->nl, self->id, m,
+						  sizeof(m)));
+	EXPECT_STREQ("iketcp: connection is closed", self->nl.err);
+}
+
+TEST_F(ulp, local_close_reports_and_forgets)
+{
+	const struct iketcp_event *ev;
+	struct iketcp_event cur;
+
+	close(self->srv);
+	self->srv = -1;
+	ev = wait_end(self, self->id);
+	ASSERT_NE(NULL, ev);
+	EXPECT_EQ(IKETCP_REASON_LOCAL_CLOSE, ev->reason);
+	ASSERT_EQ(-ENOENT, iketcp_nl_conn_get(&self->nl, self->id, &cur));
+}
+
+TEST_F(ulp, admin_close_resets_peer)
+{
+	const struct iketcp_event *ev;
+
+	ASSERT_EQ(0, iketcp_nl_conn_close(&self->nl, self->id));
+	ev = wait_end(self, self->id);
+	ASSERT_NE(NULL, ev);
+	EXPECT_EQ(IKETCP_REASON_ADMIN, ev->reason);
+	EXPECT_TRUE(peer_was_reset(self->cli));
+	ASSERT_EQ(-EALREADY, iketcp_nl_conn_close(&self->nl, self->id));
+}
+
+static int read_msgs(int fd, struct iketcp_stream *s, int want,
+		     iketcp_stream_cb cb, void *arg)
+{
+	uint8_t buf[8192];
+
+	while ((int)s->msgs < want) {
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+		ssize_t n;
+
+		if (poll(&p, 1, WAIT_MS) != 1)
+			return -ETIMEDOUT;
+		n = read(fd, buf, sizeof(buf));
+		if (n <= 0)
+			return -EIO;
+		if (iketcp_stream_feed(s, buf, n, cb, arg))
+			return -EPROTO;
+	}
+	return 0;
+}
+
+static int seq_cb(const uint8_t *msg, size_t len, void *arg)
+{
+	long *next = arg;
+
+	if (check_msg(msg, len) != *next)
+		return -1;
+	(*next)++;
+	return 0;
+}
+
+TEST_F(ulp, send_whole_messages)
+{
+	static uint8_t m[65535];
+	struct iketcp_stream s;
+	struct iketcp_event cur;
+	long next = 1;
+
+	ASSERT_EQ(0, iketcp_stream_init(&s, IKETCP_FRAMING_RAW, 65535));
+	for (int i = 1; i <= 20; i++) {
+		uint32_t len = 28 + (i * 3001) % 20000;
+
+		mk_msg(m, len, 0x20, 35, i);
+		ASSERT_EQ(0, iketcp_nl_conn_send(&self->nl, self->id, m, len));
+	}
+	/* the largest message travels in two netlink attributes */
+	ASSERT_EQ(0, iketcp_nl_netns_set(&self->nl, 65535));
+	mk_msg(m, 65535, 0x20, 35, 21);
+	ASSERT_EQ(0, iketcp_nl_conn_send(&self->nl, self->id, m, 65535));
+	ASSERT_EQ(0, read_msgs(self->cli, &s, 21, seq_cb, &next));
+	ASSERT_EQ(22, next);
+	ASSERT_EQ(0, iketcp_nl_conn_get(&self->nl, self->id, &cur));
+	EXPECT_EQ(21, cur.stats[IKETCP_STAT_TX_MSGS]);
+	EXPECT_EQ(0, cur.stats[IKETCP_STAT_TX_QUEUED]);
+	iketcp_stream_free(&s);
+}
+
+TEST_F(ulp, send_refusals_explained)
+{
+	static uint8_t m[IKETCP_MAX_MSG_LEN_DEFAULT + 1];
+
+	mk_msg(m, sizeof(m), 0x20, 35, 1);
+	ASSERT_EQ(-EMSGSIZE, iketcp_nl_conn_send(&self->nl, self->id, m,
+						  sizeof(m)));
+	EXPECT_STREQ("iketcp: message larger than the netns limit",
+		     self->nl.err);
+	mk_msg(m, 100, 0x20, 35, 1);
+	ASSERT_EQ(-EINVAL, iketcp_nl_conn_send(&self->nl, self->id, m, 99));
+	EXPECT_NE(NULL, strstr(self->nl.err, "not one IKE message"));
+	ASSERT_EQ(-ENOENT, iketcp_nl_conn_send(&self->nl, self->id + 1000, m,
+						100));
+	EXPECT_STREQ("no such connection", self->nl.err);
+}
+
+struct sender {
+	uint32_t id;
+	int base;
+	int count;
+	int err;
+};
+
+static void *sender_main(void *arg)
+{
+	static __thread uint8_t m[24000];
+	struct sender *s = arg;
+	struct iketcp_nl nl;
+
+	if (iketcp_nl_open(&nl)) {
+		s->err = -1;
+		return NULL;
+	}
+	for (int i = 0; i < s->count; i++) {
+		uint32_t len = 8000 + (i * 997 + s->base) % 16000;
+		int ret;
+
+		mk_msg(m, len, 0x20, 37, s->base + i);
+		while ((ret = iketcp_nl_conn_send(&nl, s->id, m, len)) ==
+		       -ENOBUFS)
+			usleep(1000);
+		if (ret) {
+			s->err = ret;
+			break;
+		}
+	}
+	iketcp_nl_close(&nl);
+	return NULL;
+}
+
+static int any_cb(const uint8_t *msg, size_t len, void *arg)
+{
+	int *seen = arg;
+	long id = check_msg(msg, len);
+
+	if (id < 0 || id >= 4000 || seen[id])
+		return -1;
+	seen[id] = 1;
+	return 0;
+}
+
+TEST_F(ulp, concurrent_senders_never_interleave)
+{
+	struct sender snd[4];
+	pthread_t th[4];
+	struct iketcp_stream s;
+	static int seen[4000];
+
+	ASSERT_EQ(0, iketcp_stream_init(&s, IKETCP_FRAMING_RAW, 65507));
+	for (int i = 0; i < 4; i++) {
+		snd[i] = (struct sender){ .id = self->id, .base = i * 1000,
+					  .count = 100 };
+		ASSERT_EQ(0, pthread_create(&th[i], NULL, sender_main, &snd[i]));
+	}
+	ASSERT_EQ(0, read_msgs(self->cli, &s, 400, any_cb, seen));
+	for (int i = 0; i < 4; i++) {
+		pthread_join(th[i], NULL);
+		ASSERT_EQ(0, snd[i].err);
+	}
+	iketcp_stream_free(&s);
+}
+
+TEST_F(ulp, counters_in_dump)
+{
+	struct iketcp_event cur;
+	uint8_t m[250];
+
+	for (int i = 1; i <= 4; i++) {
+		mk_msg(m, sizeof(m), 0x20, 37, i);
+		ASSERT_EQ(0, write_all(self->cli, m, sizeof(m)));
+	}
+	ASSERT_EQ(4, wait_msgs(self, self->id, 4));
+	ASSERT_EQ(0, iketcp_nl_conn_get(&self->nl, self->id, &cur));
+	EXPECT_EQ(IKETCP_CONN_STATE_ACTIVE, cur.state);
+	EXPECT_EQ(4, cur.stats[IKETCP_STAT_RX_MSGS]);
+	EXPECT_EQ(4 * sizeof(m), cur.stats[IKETCP_STAT_RX_BYTES]);
+	EXPECT_EQ(0, cur.stats[IKETCP_STAT_FRAMING_ERRORS]);
+}
+
+/* ---- tests with their own set-up ---- */
+
+TEST(attach_needs_established_tcp)
+{
+	int lfd, fd;
+
+	ASSERT_EQ(0, new_netns());
+	lfd = tcp_listener(AF_INET);
+	ASSERT_LE(0, lfd);
+	ASSERT_EQ(-ENOTCONN, ulp_attach(lfd));
+	fd = socket(AF_INET, SOCK_STREAM, 0);
+	ASSERT_EQ(-ENOTCONN, ulp_attach(fd));
+	close(fd);
+	fd = socket(AF_INET, SOCK_DGRAM, 0);
+	ASSERT_EQ(-ENOPROTOOPT, ulp_attach(fd));
+	close(fd);
+	close(lfd);
+}
+
+TEST(bytes_before_attach_are_framed)
+{
+	struct iketcp_nl nl;
+	struct evlog *log = calloc(1, sizeof(*log));
+	uint8_t m[150];
+	int cli, srv;
+
+	ASSERT_EQ(0, new_netns());
+	ASSERT_EQ(0, helper_open(&nl));
+	ASSERT_EQ(0, tcp_pair(AF_INET, &cli, &srv));
+	mk_msg(m, sizeof(m), 0x20, 34, 1);
+	ASSERT_EQ(0, write_all(cli, m, sizeof(m)));
+	mk_msg(m, 40, 0x20, 34, 2);
+	m[27] = 5;	/* a bad header, already queued before attaching */
+	ASSERT_EQ(0, write_all(cli, m, 40));
+	usleep(100000);
+	ASSERT_EQ(0, ulp_attach(srv));
+	ASSERT_EQ(1, evlog_wait(&nl, log, IKETCP_CMD_CONN_ENDED, 0, 1,
+				WAIT_MS));
+	EXPECT_EQ(1, evlog_count(log, IKETCP_CMD_MSG, 0));
+	EXPECT_EQ(IKETCP_REASON_LEN_SHORT,
+		  evlog_last(log, IKETCP_CMD_CONN_ENDED, 0)->reason);
+	close(cli);
+	close(srv);
+	iketcp_nl_close(&nl);
+}
+
+TEST(helper_registers_late)
+{
+	struct iketcp_nl nl;
+	struct evlog *log = calloc(1, sizeof(*log));
+	uint8_t m[200];
+	int cli, srv, i;
+
+	ASSERT_EQ(0, new_netns());
+	ASSERT_EQ(0, tcp_pair(AF_INET, &cli, &srv));
+	ASSERT_EQ(0, ulp_attach(srv));
+	for (i = 1; i <= 5; i++) {
+		mk_msg(m, sizeof(m), 0x20, 37, i);
+		ASSERT_EQ(0, write_all(cli, m, sizeof(m)));
+	}
+	usleep(200000);
+	ASSERT_EQ(0, helper_open(&nl));
+	ASSERT_EQ(5, evlog_wait(&nl, log, IKETCP_CMD_MSG, 0, 5, WAIT_MS));
+	/* attach first, then the messages in order */
+	ASSERT_EQ(IKETCP_CMD_CONN_ATTACHED, log->ev[0].cmd);
+	for (i = 1; i <= 5; i++)
+		ASSERT_EQ(i, check_msg(log->ev[i].msg, log->ev[i].msg_len));
+	close(cli);
+	close(srv);
+	iketcp_nl_close(&nl);
+}
+
+TEST(second_helper_is_refused_until_first_leaves)
+{
+	struct iketcp_nl a, b;
+
+	ASSERT_EQ(0, new_netns());
+	ASSERT_EQ(0, helper_open(&a));
+	ASSERT_EQ(0, iketcp_nl_open(&b));
+	ASSERT_EQ(-EBUSY, iketcp_nl_register(&b));
+	EXPECT_STREQ("iketcp: another helper is registered in this netns",
+		     b.err);
+	iketcp_nl_close(&a);
+	ASSERT_EQ(0, iketcp_nl_register(&b));
+	iketcp_nl_close(&b);
+}
+
+TEST(helper_exit_then_new_helper_gets_the_rest)
+{
+	struct iketcp_nl a, b;
+	struct evlog *log = calloc(1, sizeof(*log));
+	uint8_t m[100];
+	int cli, srv;
+
+	ASSERT_EQ(0, new_netns());
+	ASSERT_EQ(0, helper_open(&a));
+	ASSERT_EQ(0, tcp_pair(AF_INET6, &cli, &srv));
+	ASSERT_EQ(0, ulp_attach(srv));
+	ASSERT_EQ(1, evlog_wait(&a, log, IKETCP_CMD_CONN_ATTACHED, 0, 1,
+				WAIT_MS));
+	iketcp_nl_close(&a);	/* the helper goes away */
+	for (int i = 1; i <= 3; i++) {
+		mk_msg(m, sizeof(m), 0x20, 37, i);
+		ASSERT_EQ(0, write_all(cli, m, sizeof(m)));
+	}
+	usleep(200000);
+	ASSERT_EQ(0, helper_open(&b));
+	ASSERT_EQ(3, evlog_wait(&b, log, IKETCP_CMD_MSG, 0, 3, WAIT_MS));
+	close(cli);
+	close(srv);
+	iketcp_nl_close(&b);
+}
+
+static int count_cb(const struct iketcp_event *ev, void *arg)
+{
+	(void)ev;
+	(*(int *)arg)++;
+	return 0;
+}
+
+TEST(two_netns_see_only_their_own)
+{
+	struct iketcp_nl nla, nlb;
+	struct evlog *la = calloc(1, sizeof(*la));
+	struct evlog *lb = calloc(1, sizeof(*lb));
+	int ca, sa, cb, sb, nsa;
+	uint8_t m[64];
+	int n = 0;
+
+	ASSERT_EQ(0, new_netns());
+	nsa = open("/proc/self/ns/net", O_RDONLY);
+	ASSERT_EQ(0, helper_open(&nla));
+	ASSERT_EQ(0, tcp_pair(AF_INET, &ca, &sa));
+	ASSERT_EQ(0, ulp_attach(sa));
+
+	ASSERT_EQ(0, new_netns());
+	ASSERT_EQ(0, helper_open(&nlb));
+	ASSERT_EQ(0, tcp_pair(AF_INET, &cb, &sb));
+	ASSERT_EQ(0, ulp_attach(sb));
+	mk_msg(m, sizeof(m), 0x20, 37, 2);
+	ASSERT_EQ(0, write_all(cb, m, sizeof(m)));
+	mk_msg(m, sizeof(m), 0x20, 37, 1);
+	ASSERT_EQ(0, write_all(ca, m, sizeof(m)));
+
+	ASSERT_EQ(1, evlog_wait(&nla, la, IKETCP_CMD_MSG, 0, 1, WAIT_MS));
+	ASSERT_EQ(1, evlog_wait(&nlb, lb, IKETCP_CMD_MSG, 0, 1, WAIT_MS));
+	usleep(100000);
+	evlog_wait(&nla, la, IKETCP_CMD_MSG, 0, 2, 200);
+	evlog_wait(&nlb, lb, IKETCP_CMD_MSG, 0, 2, 200);
+	EXPECT_EQ(1, evlog_count(la, IKETCP_CMD_MSG, 0));
+	EXPECT_EQ(1, evlog_count(lb, IKETCP_CMD_MSG, 0));
+	EXPECT_EQ(1, check_msg(evlog_last(la, IKETCP_CMD_MSG, 0)->msg, 64));
+	EXPECT_EQ(2, check_msg(evlog_last(lb, IKETCP_CMD_MSG, 0)->msg, 64));
+	/* dumps are per netns as well (nlb lives in netns B) */
+	ASSERT_EQ(0, iketcp_nl_conn_dump(&nlb, count_cb, &n));
+	EXPECT_EQ(1, n);
+	ASSERT_EQ(0, setns(nsa, CLONE_NEWNET));
+	close(ca);
+	close(sa);
+	close(cb);
+	close(sb);
+	iketcp_nl_close(&nla);
+	iketcp_nl_close(&nlb);
+}
+
+TEST(unprivileged_commands_eperm)
+{
+	pid_t pid;
+	int status;
+
+	ASSERT_EQ(0, new_netns());
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		struct iketcp_netns_info info;
+		struct iketcp_event ev;
+		struct iketcp_nl nl;
+		uint8_t m[28];
+		int bad = 0;
+
+		if (setresgid(65534, 65534, 65534) ||
+		    setresuid(65534, 65534, 65534))
+			_exit(10);
+		if (iketcp_nl_open(&nl))
+			_exit(11);
+		mk_msg(m, sizeof(m), 0x20, 34, 1);
+		bad |= iketcp_nl_register(&nl) != -EPERM;
+		bad |= iketcp_nl_resume(&nl) != -EPERM;
+		bad |= iketcp_nl_netns_get(&nl, &info) != -EPERM;
+		bad |= iketcp_nl_netns_set(&nl, 1000) != -EPERM;
+		bad |= iketcp_nl_conn_get(&nl, 1, &ev) != -EPERM;
+		bad |= iketcp_nl_conn_dump(&nl, NULL, NULL) != -EPERM;
+		bad |= iketcp_nl_conn_send(&nl, 1, m, sizeof(m)) != -EPERM;
+		bad |= iketcp_nl_conn_close(&nl, 1) != -EPERM;
+		_exit(bad ? 12 : 0);
+	}
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	ASSERT_TRUE(WIFEXITED(status));
+	ASSERT_EQ(0, WEXITSTATUS(status));
+}
+
+struct flood {
+	int fd;
+	int count;
+	int blocked;	/* the peer saw a full window at least once */
+};
+
+static void *flood_main(void *arg)
+{
+	static uint8_t m[1024];
+	struct flood *f = arg;
+
+	for (int i = 1; i <= f->count; i++) {
+		size_t off = 0;
+
+		mk_msg(m, sizeof(m), 0x20, 37, i);
+		while (off < sizeof(m)) {
+			ssize_t n = send(f->fd, m + off, sizeof(m) - off,
+					 MSG_DONTWAIT);
+
+			if (n < 0 && errno == EAGAIN) {
+				f->blocked = 1;
+				usleep(5000);
+				continue;
+			}
+			if (n <= 0)
+				return NULL;
+			off += n;
+		}
+	}
+	return NULL;
+}
+
+/* A fixture only to give the test a longer time limit */
+FIXTURE(long_running) {
+	int unused;
+};
+
+FIXTURE_SETUP(long_running)
+{
+}
+
+FIXTURE_TEARDOWN(long_running)
+{
+}
+
+TEST_F_TIMEOUT(long_running, backpressure_loses_nothing, 120)
+{
+	struct iketcp_nl nl, ctl;
+	struct evlog *log = calloc(1, sizeof(*log));
+	struct flood f = { .count = 3000 };
+	struct iketcp_event cur;
+	pthread_t th;
+	uint32_t id;
+	int srv;
+
+	ASSERT_EQ(0, new_netns());
+	ASSERT_EQ(0, helper_open(&nl));
+	ASSERT_EQ(0, iketcp_nl_open(&ctl));
+	ASSERT_EQ(0, tcp_pair(AF_INET, &f.fd, &srv));
+	/* a small window, so that the peer feels the backpressure */
+	ASSERT_EQ(0, setsockopt(srv, SOL_SOCKET, SO_RCVBUF, &(int){ 65536 },
+				sizeof(int)));
+	ASSERT_EQ(0, ulp_attach(srv));
+	ASSERT_EQ(1, evlog_wait(&nl, log, IKETCP_CMD_CONN_ATTACHED, 0, 1,
+				WAIT_MS));
+	id = log->ev[0].conn_id;
+
+	/* The helper stops reading while the peer floods */
+	ASSERT_EQ(0, pthread_create(&th, NULL, flood_main, &f));
+	sleep(3);
+	ASSERT_EQ(0, iketcp_nl_conn_get(&ctl, id, &cur));
+	EXPECT_LT(0, cur.stats[IKETCP_STAT_BACKPRESSURE]);
+	EXPECT_GT(f.count, cur.stats[IKETCP_STAT_RX_MSGS]);
+	TH_LOG("stalled: %llu delivered, %llu backpressure events, peer blocked %d",
+	       (unsigned long long)cur.stats[IKETCP_STAT_RX_MSGS],
+	       (unsigned long long)cur.stats[IKETCP_STAT_BACKPRESSURE],
+	       f.blocked);
+	EXPECT_TRUE(f.blocked);
+
+	/* It resumes: everything arrives, in order */
+	ASSERT_EQ(f.count, evlog_wait(&nl, log, IKETCP_CMD_MSG, id, f.count,
+				      60000));
+	pthread_join(th, NULL);
+	for (int i = 1, k = 0; i < log->n; i++)
+		if (log->ev[i].cmd == IKETCP_CMD_MSG)
+			ASSERT_EQ(++k, check_msg(log->ev[i].msg,
+						 log->ev[i].msg_len));
+	EXPECT_LT(0, log->enobufs);
+	close(f.fd);
+	close(srv);
+	iketcp_nl_close(&nl);
+	iketcp_nl_close(&ctl);
+}
+
+TEST_HARNESS_MAIN

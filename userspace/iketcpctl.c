@@ -1,0 +1,218 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * iketcpctl - show and control iketcp: connections with their counters,
+ * netns parameters, in text or JSON.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "nl.h"
+
+static bool json;
+static int nconns;
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"Usage: iketcpctl [--json] COMMAND\n"
+		"\n"
+		"Commands:\n"
+		"  show                  netns parameters, counters and connections (default)\n"
+		"  conns                 connections with their counters\n"
+		"  netns                 netns parameters and counters\n"
+		"  set max-msg-len N     largest IKE message accepted/sent (28..65535)\n"
+		"  close ID              abort connection ID with a RST\n"
+		"\n"
+		"Options:\n"
+		"  -j, --json            JSON output\n"
+		"  -h, --help            this help\n"
+		"\n"
+		"Needs CAP_NET_ADMIN and the iketcp module loaded.\n");
+}
+
+static const char *const stat_names[] = {
+	[IKETCP_STAT_RX_MSGS] = "rx_msgs",
+	[IKETCP_STAT_RX_BYTES] = "rx_bytes",
+	[IKETCP_STAT_TX_MSGS] = "tx_msgs",
+	[IKETCP_STAT_TX_BYTES] = "tx_bytes",
+	[IKETCP_STAT_FRAMING_ERRORS] = "framing_errors",
+	[IKETCP_STAT_BACKPRESSURE] = "backpressure",
+	[IKETCP_STAT_TX_QUEUED] = "tx_queued",
+};
+
+static const char *const ns_stat_names[] = {
+	[IKETCP_NS_STAT_CONNS] = "conns",
+	[IKETCP_NS_STAT_CONNS_TOTAL] = "conns_total",
+	[IKETCP_NS_STAT_ABORTS] = "aborts",
+	[IKETCP_NS_STAT_RX_MSGS] = "rx_msgs",
+	[IKETCP_NS_STAT_BACKPRESSURE] = "backpressure",
+	[IKETCP_NS_STAT_HELD] = "held",
+};
+
+#define NS_STATS ((int)(sizeof(ns_stat_names) / sizeof(*ns_stat_names)))
+
+static int print_conn(const struct iketcp_event *ev, void *arg)
+{
+	char l[64], r[64];
+
+	(void)arg;
+	iketcp_ep_str(&ev->local, l, sizeof(l));
+	iketcp_ep_str(&ev->remote, r, sizeof(r));
+	if (json) {
+		printf("%s{\"id\":%u,\"local\":\"%s\",\"remote\":\"%s\",\"state\":\"%s\"",
+		       nconns ? "," : "", ev->conn_id, l, r,
+		       ev->state == IKETCP_CONN_STATE_ENDED ? "ended" : "active");
+		if (ev->state == IKETCP_CONN_STATE_ENDED)
+			printf(",\"reason\":\"%s\"", iketcp_reason_str(ev->reason));
+		for (int i = 1; i <= IKETCP_STAT_MAX; i++)
+			if (i < (int)(sizeof(stat_names) / sizeof(*stat_names)) &&
+			    stat_names[i])
+				printf(",\"%s\":%llu", stat_names[i],
+				       (unsigned long long)ev->stats[i]);
+		printf("}");
+	} else {
+		printf("conn %u %s -> %s %s", ev->conn_id, l, r,
+		       ev->state == IKETCP_CONN_STATE_ENDED ? "ended" : "active");
+		if (ev->state == IKETCP_CONN_STATE_ENDED)
+			printf(" (%s)", iketcp_reason_str(ev->reason));
+		printf("\n ");
+		for (int i = 1; i <= IKETCP_STAT_MAX; i++)
+			if (i < (int)(sizeof(stat_names) / sizeof(*stat_names)) &&
+			    stat_names[i])
+				printf(" %s %llu", stat_names[i],
+				       (unsigned long long)ev->stats[i]);
+		printf("\n");
+	}
+	nconns++;
+	return 0;
+}
+
+static int show_netns(struct iketcp_nl *nl)
+{
+	struct iketcp_netns_info info;
+	int ret = iketcp_nl_netns_get(nl, &info);
+
+	if (ret)
+		return ret;
+	if (json) {
+		printf("\"netns\":{\"max_msg_len\":%u,\"helper_portid\":%u",
+		       info.max_msg_len, info.helper_portid);
+		for (int i = 1; i < NS_STATS; i++)
+			if (ns_stat_names[i])
+				printf(",\"%s\":%llu", ns_stat_names[i],
+				       (unsigned long long)info.stats[i]);
+		printf("}");
+	} else {
+		printf("netns: max-msg-len %u helper %s\n ", info.max_msg_len,
+		       info.helper_portid ? "registered" : "none");
+		for (int i = 1; i < NS_STATS; i++)
+			if (ns_stat_names[i])
+				printf(" %s %llu", ns_stat_names[i],
+				       (unsigned long long)info.stats[i]);
+		printf("\n");
+	}
+	return 0;
+}
+
+static int show_conns(struct iketcp_nl *nl)
+{
+	int ret;
+
+	if (json)
+		printf("\"conns\":[");
+	ret = iketcp_nl_conn_dump(nl, print_conn, NULL);
+	if (json)
+		printf("]");
+	return ret;
+}
+
+static int parse_u32(const char *s, uint32_t *v)
+{
+	char *end;
+	unsigned long x;
+
+	errno = 0;
+	x = strtoul(s, &end, 0);
+	if (errno || *end || end == s || x > UINT32_MAX)
+		return -1;
+	*v = x;
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{}
+	};
+	const char *cmd = "show";
+	struct iketcp_nl nl;
+	uint32_t v;
+	int c, ret;
+
+	while ((c = getopt_long(argc, argv, "jh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'j':
+			json = true;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (optind < argc)
+		cmd = argv[optind++];
+
+	ret = iketcp_nl_open(&nl);
+	if (ret) {
+		fprintf(stderr, "iketcpctl: %s\n", nl.err);
+		return 1;
+	}
+	if (!strcmp(cmd, "show") || !strcmp(cmd, "conns") ||
+	    !strcmp(cmd, "netns")) {
+		bool all = !strcmp(cmd, "show");
+
+		if (json)
+			printf("{");
+		if (all || !strcmp(cmd, "netns"))
+			ret = show_netns(&nl);
+		if (!ret && all && json)
+			printf(",");
+		if (!ret && (all || !strcmp(cmd, "conns")))
+			ret = show_conns(&nl);
+		if (json)
+			printf("}\n");
+	} else if (!strcmp(cmd, "set") && optind + 2 == argc &&
+		   !strcmp(argv[optind], "max-msg-len")) {
+		if (parse_u32(argv[optind + 1], &v)) {
+			fprintf(stderr, "iketcpctl: bad number '%s'\n",
+				argv[optind + 1]);
+			ret = -EINVAL;
+		} else {
+			ret = iketcp_nl_netns_set(&nl, v);
+		}
+	} else if (!strcmp(cmd, "close") && optind + 1 == argc) {
+		if (parse_u32(argv[optind], &v)) {
+			fprintf(stderr, "iketcpctl: bad connection id '%s'\n",
+				argv[optind]);
+			ret = -EINVAL;
+		} else {
+			ret = iketcp_nl_conn_close(&nl, v);
+		}
+	} else {
+		usage(stderr);
+		iketcp_nl_close(&nl);
+		return 2;
+	}
+	if (ret && nl.err[0])
+		fprintf(stderr, "iketcpctl: %s\n", nl.err);
+	iketcp_nl_close(&nl);
+	return ret ? 1 : 0;
+}

@@ -1,0 +1,134 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * nl.h - libmnl client of the "iketcp" generic netlink family: family
+ * resolution by name, requests with extended ACK error messages, and
+ * decoding of notifications. Used by iketcpd, iketcpctl and the selftests.
+ */
+#ifndef IKETCP_NL_H
+#define IKETCP_NL_H
+
+#include <netinet/in.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <linux/iketcp.h>
+
+struct mnl_socket;
+
+/* Room for the biggest notification (a 64 KiB message plus attributes) */
+#define IKETCP_NL_BUFSZ	(160 * 1024)
+
+/**
+ * struct iketcp_nl - one generic netlink socket talking to the module
+ * @sock: libmnl socket
+ * @family: resolved family id
+ * @portid: our port id
+ * @seq: last sequence number used
+ * @buf: receive buffer (IKETCP_NL_BUFSZ)
+ * @scratch: reassembly of messages carried in several attributes
+ * @stash: notifications that arrived while waiting for a reply, handed
+ *	out first by iketcp_nl_recv()
+ * @stash_len: bytes in @stash
+ * @err: message of the last failed request (extack), "" if none
+ */
+struct iketcp_nl {
+	struct mnl_socket *sock;
+	uint16_t family;
+	uint32_t portid;
+	uint32_t seq;
+	char *buf;
+	uint8_t *scratch;
+	uint8_t *stash;
+	size_t stash_len;
+	char err[256];
+};
+
+/**
+ * struct iketcp_ep - one end of a connection or datagram
+ * @family: AF_INET or AF_INET6
+ * @port: port, host order
+ * @addr: address (v4 in the first 4 bytes)
+ */
+struct iketcp_ep {
+	int family;
+	uint16_t port;
+	union {
+		struct in_addr v4;
+		struct in6_addr v6;
+	} addr;
+};
+
+/**
+ * struct iketcp_event - a decoded notification or dump entry
+ * @cmd: enum iketcp_cmd
+ * @conn_id: connection id
+ * @ino: socket inode
+ * @state: enum iketcp_conn_state
+ * @framing: enum iketcp_framing
+ * @reason: enum iketcp_reason
+ * @sk_errno: socket error at the end
+ * @truncated: the stream ended inside a message
+ * @local: local end
+ * @remote: remote end
+ * @msg: IKE message (IKETCP_CMD_MSG), valid during the callback
+ * @msg_len: its length
+ * @stats: enum iketcp_stat counters
+ * @has_stats: @stats were present
+ */
+struct iketcp_event {
+	uint8_t cmd;
+	uint32_t conn_id;
+	uint64_t ino;
+	uint8_t state;
+	uint8_t framing;
+	uint8_t reason;
+	uint32_t sk_errno;
+	bool truncated;
+	struct iketcp_ep local;
+	struct iketcp_ep remote;
+	const uint8_t *msg;
+	size_t msg_len;
+	uint64_t stats[IKETCP_STAT_MAX + 1];
+	bool has_stats;
+};
+
+/**
+ * struct iketcp_netns_info - IKETCP_CMD_NETNS_GET
+ * @max_msg_len: netns message limit
+ * @helper_portid: registered helper, 0 if none
+ * @stats: enum iketcp_netns_stat counters
+ */
+struct iketcp_netns_info {
+	uint32_t max_msg_len;
+	uint32_t helper_portid;
+	uint64_t stats[IKETCP_NS_STAT_MAX + 1];
+};
+
+typedef int (*iketcp_event_cb)(const struct iketcp_event *ev, void *arg);
+
+int iketcp_nl_open(struct iketcp_nl *nl);
+void iketcp_nl_close(struct iketcp_nl *nl);
+int iketcp_nl_fd(const struct iketcp_nl *nl);
+int iketcp_nl_set_rcvbuf(struct iketcp_nl *nl, int bytes);
+
+int iketcp_nl_register(struct iketcp_nl *nl);
+int iketcp_nl_resume(struct iketcp_nl *nl);
+int iketcp_nl_netns_get(struct iketcp_nl *nl, struct iketcp_netns_info *info);
+int iketcp_nl_netns_set(struct iketcp_nl *nl, uint32_t max_msg_len);
+int iketcp_nl_conn_send(struct iketcp_nl *nl, uint32_t conn_id,
+			const void *msg, size_t len);
+int iketcp_nl_conn_close(struct iketcp_nl *nl, uint32_t conn_id);
+int iketcp_nl_conn_get(struct iketcp_nl *nl, uint32_t conn_id,
+		       struct iketcp_event *ev);
+int iketcp_nl_conn_dump(struct iketcp_nl *nl, iketcp_event_cb cb, void *arg);
+
+int iketcp_nl_recv(struct iketcp_nl *nl, bool wait, iketcp_event_cb cb,
+		   void *arg);
+bool iketcp_nl_pending(const struct iketcp_nl *nl);
+
+const char *iketcp_reason_str(unsigned int reason);
+const char *iketcp_cmd_str(unsigned int cmd);
+int iketcp_ep_str(const struct iketcp_ep *ep, char *buf, size_t len);
+
+#endif /* IKETCP_NL_H */
