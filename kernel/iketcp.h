@@ -7,6 +7,8 @@
 #define IKETCP_H
 
 #include <linux/list.h>
+#include <linux/mutex.h>
+#include <linux/netfilter.h>
 #include <linux/refcount.h>
 #include <linux/skbuff.h>
 #include <linux/spinlock.h>
@@ -61,6 +63,22 @@ struct iketcp_addr {
 		__be32 v4;
 		struct in6_addr v6;
 	};
+};
+
+/**
+ * struct iketcp_capture_rule - which peers' IKE datagrams are captured
+ * @node: entry in iketcp_net::capture_rules (RCU)
+ * @rcu: frees the rule after the hooks stopped looking at it
+ * @prefix: address prefix (port unused)
+ * @plen: prefix length
+ * @capture: capture (true) or leave alone (an exception)
+ */
+struct iketcp_capture_rule {
+	struct list_head node;
+	struct rcu_head rcu;
+	struct iketcp_addr prefix;
+	u8 plen;
+	bool capture;
 };
 
 /**
@@ -134,6 +152,14 @@ struct iketcp_conn {
  * @rx_msgs: messages delivered
  * @backpressure: backpressure events
  * @exiting: the namespace is going away
+ * @capture_lock: serialises changes of @capture_rules and the hooks
+ * @capture_rules: struct iketcp_capture_rule, RCU
+ * @hooks: netfilter hooks (IPv4, IPv6 LOCAL_OUT) capturing datagrams
+ * @hooks_on: @hooks are registered
+ * @captured: datagrams captured and handed to the helper
+ * @capture_drops: captured datagrams the helper could not take
+ * @injected: datagrams delivered to the daemon
+ * @udp_sent: datagrams sent to peers
  */
 struct iketcp_net {
 	struct net *net;
@@ -149,6 +175,14 @@ struct iketcp_net {
 	u64 rx_msgs;
 	u64 backpressure;
 	bool exiting;
+	struct mutex capture_lock; /* see the kernel-doc above */
+	struct list_head capture_rules;
+	struct nf_hook_ops hooks[2];
+	bool hooks_on;
+	atomic64_t captured;
+	atomic64_t capture_drops;
+	atomic64_t injected;
+	atomic64_t udp_sent;
 };
 
 /**
@@ -198,6 +232,23 @@ void iketcp_tx_write_space(struct sock *sk);
 void iketcp_tx_work(struct work_struct *work);
 void iketcp_tx_purge(struct iketcp_conn *conn);
 
+/* capture.c */
+void iketcp_capture_net_init(struct iketcp_net *in);
+int iketcp_capture_add(struct iketcp_net *in, const struct iketcp_addr *prefix,
+		       u8 plen, bool capture, struct netlink_ext_ack *extack);
+int iketcp_capture_del(struct iketcp_net *in, const struct iketcp_addr *prefix,
+		       u8 plen);
+void iketcp_capture_flush(struct iketcp_net *in);
+
+/* udp.c */
+int iketcp_udp_inject(struct net *net, const struct iketcp_addr *peer,
+		      const struct iketcp_addr *local, bool nonesp,
+		      const u8 *msg, u32 len, int ifindex,
+		      struct netlink_ext_ack *extack);
+int iketcp_udp_send(struct net *net, const struct iketcp_addr *local,
+		    const struct iketcp_addr *peer, bool nonesp,
+		    const u8 *msg, u32 len, struct netlink_ext_ack *extack);
+
 /* netlink.c */
 int iketcp_nl_init(void);
 void iketcp_nl_exit(void);
@@ -205,6 +256,10 @@ int iketcp_nl_notify_attached(struct iketcp_conn *conn, gfp_t gfp);
 int iketcp_nl_notify_msg(struct iketcp_conn *conn, struct sk_buff *skb,
 			 gfp_t gfp);
 int iketcp_nl_notify_ended(struct iketcp_conn *conn, gfp_t gfp);
+int iketcp_nl_notify_captured(struct iketcp_net *in, struct sk_buff *skb,
+			      const struct iketcp_addr *local,
+			      const struct iketcp_addr *remote, bool nonesp,
+			      u32 off, u32 len, u32 pmtu);
 
 /* debug.c (IKETCP_DEBUG builds only) */
 #ifdef IKETCP_DEBUG

@@ -25,9 +25,20 @@ static const struct nla_policy iketcp_policy[IKETCP_A_MAX + 1] = {
 	[IKETCP_A_MSG] = { .type = NLA_BINARY, .len = IKETCP_NL_CHUNK },
 	[IKETCP_A_MAX_MSG_LEN] =
 		NLA_POLICY_FULL_RANGE(NLA_U32, &iketcp_max_msg_len_range),
+	[IKETCP_A_LOCAL_IPV4] = NLA_POLICY_EXACT_LEN(sizeof(__be32)),
+	[IKETCP_A_LOCAL_IPV6] = NLA_POLICY_EXACT_LEN(sizeof(struct in6_addr)),
+	[IKETCP_A_LOCAL_PORT] = { .type = NLA_U16 },
+	[IKETCP_A_REMOTE_IPV4] = NLA_POLICY_EXACT_LEN(sizeof(__be32)),
+	[IKETCP_A_REMOTE_IPV6] = NLA_POLICY_EXACT_LEN(sizeof(struct in6_addr)),
+	[IKETCP_A_REMOTE_PORT] = { .type = NLA_U16 },
+	[IKETCP_A_PREFIXLEN] = NLA_POLICY_MAX(NLA_U8, 128),
+	[IKETCP_A_CAPTURE] = NLA_POLICY_MAX(NLA_U8, 1),
+	[IKETCP_A_NONESP] = { .type = NLA_FLAG },
+	[IKETCP_A_IFINDEX] = { .type = NLA_U32 },
 };
 
 static struct genl_family iketcp_family;
+static u8 *iketcp_nl_gather(struct genl_info *info, u32 *len, bool *copied);
 
 static int iketcp_nl_put_addr(struct sk_buff *skb, const struct iketcp_addr *a,
 			      int a4, int a6, int aport)
@@ -243,6 +254,222 @@ err_free:
 	return -EMSGSIZE;
 }
 
+/**
+ * iketcp_nl_notify_captured() - hand a captured datagram to the helper
+ * @in: the per-netns state
+ * @skb: the datagram
+ * @local: its source (the daemon)
+ * @remote: its destination (the peer)
+ * @nonesp: it carried the non-ESP marker
+ * @off: offset of the IKE message in @skb
+ * @len: length of the IKE message
+ * @pmtu: MTU of the route to the peer
+ *
+ * Return: 0 once delivered, else a negative errno.
+ */
+int iketcp_nl_notify_captured(struct iketcp_net *in, struct sk_buff *skb,
+			      const struct iketcp_addr *local,
+			      const struct iketcp_addr *remote, bool nonesp,
+			      u32 off, u32 len, u32 pmtu)
+{
+	u32 portid = iketcp_helper_portid(in), done = 0;
+	struct sk_buff *nskb;
+	void *hdr;
+
+	if (!portid)
+		return -ENOTCONN;
+	nskb = genlmsg_new(iketcp_nl_conn_id_size() + nla_total_size(0) +
+			   nla_total_size(sizeof(u32)) + nla_total_size(len) +
+			   NLA_HDRLEN + NLA_ALIGNTO, GFP_ATOMIC);
+	if (!nskb)
+		return -ENOMEM;
+	hdr = genlmsg_put(nskb, 0, 0, &iketcp_family, 0,
+			  IKETCP_CMD_UDP_CAPTURED);
+	if (!hdr ||
+	    iketcp_nl_put_addr(nskb, local, IKETCP_A_LOCAL_IPV4,
+			       IKETCP_A_LOCAL_IPV6, IKETCP_A_LOCAL_PORT) ||
+	    iketcp_nl_put_addr(nskb, remote, IKETCP_A_REMOTE_IPV4,
+			       IKETCP_A_REMOTE_IPV6, IKETCP_A_REMOTE_PORT) ||
+	    (nonesp && nla_put_flag(nskb, IKETCP_A_NONESP)) ||
+	    nla_put_u32(nskb, IKETCP_A_PMTU, pmtu))
+		goto err_free;
+	while (done < len) {
+		u32 n = min_t(u32, len - done, IKETCP_NL_CHUNK);
+		struct nlattr *nla = nla_reserve(nskb, IKETCP_A_MSG, n);
+
+		if (!nla || skb_copy_bits(skb, off + done, nla_data(nla), n))
+			goto err_free;
+		done += n;
+	}
+	genlmsg_end(nskb, hdr);
+	return genlmsg_unicast(in->net, nskb, portid);
+
+err_free:
+	nlmsg_free(nskb);
+	return -EMSGSIZE;
+}
+
+/* An address from its IPv4 or IPv6 attribute and its port attribute. */
+static int iketcp_nl_get_addr(struct genl_info *info, int a4, int a6,
+			      int aport, bool need_port, struct iketcp_addr *a)
+{
+	struct nlattr **tb = info->attrs;
+
+	memset(a, 0, sizeof(*a));
+	if (!!tb[a4] == !!tb[a6]) {
+		NL_SET_ERR_MSG_ATTR(info->extack, tb[a4] ?: tb[a6],
+				    "need exactly one of an IPv4 and an IPv6 address");
+		return -EINVAL;
+	}
+	if (tb[a4]) {
+		a->family = AF_INET;
+		a->v4 = nla_get_in_addr(tb[a4]);
+	} else {
+		a->family = AF_INET6;
+		a->v6 = nla_get_in6_addr(tb[a6]);
+	}
+	if (tb[aport])
+		a->port = nla_get_u16(tb[aport]);
+	else if (need_port) {
+		NL_SET_ERR_MSG_MOD(info->extack, "port missing");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int iketcp_nl_capture_add(struct sk_buff *skb, struct genl_info *info)
+{
+	struct iketcp_net *in = iketcp_net(genl_info_net(info));
+	struct iketcp_addr prefix;
+	u8 plen;
+	int err;
+
+	err = iketcp_nl_get_addr(info, IKETCP_A_REMOTE_IPV4,
+				 IKETCP_A_REMOTE_IPV6, IKETCP_A_REMOTE_PORT,
+				 false, &prefix);
+	if (err)
+		return err;
+	plen = prefix.family == AF_INET ? 32 : 128;
+	if (info->attrs[IKETCP_A_PREFIXLEN])
+		plen = nla_get_u8(info->attrs[IKETCP_A_PREFIXLEN]);
+	return iketcp_capture_add(in, &prefix, plen,
+				  !info->attrs[IKETCP_A_CAPTURE] ||
+				  nla_get_u8(info->attrs[IKETCP_A_CAPTURE]),
+				  info->extack);
+}
+
+static int iketcp_nl_capture_del(struct sk_buff *skb, struct genl_info *info)
+{
+	struct iketcp_net *in = iketcp_net(genl_info_net(info));
+	struct iketcp_addr prefix;
+	u8 plen;
+	int err;
+
+	err = iketcp_nl_get_addr(info, IKETCP_A_REMOTE_IPV4,
+				 IKETCP_A_REMOTE_IPV6, IKETCP_A_REMOTE_PORT,
+				 false, &prefix);
+	if (err)
+		return err;
+	plen = prefix.family == AF_INET ? 32 : 128;
+	if (info->attrs[IKETCP_A_PREFIXLEN])
+		plen = nla_get_u8(info->attrs[IKETCP_A_PREFIXLEN]);
+	err = iketcp_capture_del(in, &prefix, plen);
+	if (err)
+		NL_SET_ERR_MSG_MOD(info->extack, "no such capture rule");
+	return err;
+}
+
+static int iketcp_nl_capture_flush(struct sk_buff *skb, struct genl_info *info)
+{
+	iketcp_capture_flush(iketcp_net(genl_info_net(info)));
+	return 0;
+}
+
+static int iketcp_nl_capture_dump(struct sk_buff *skb,
+				  struct netlink_callback *cb)
+{
+	struct iketcp_net *in = iketcp_net(sock_net(skb->sk));
+	struct iketcp_capture_rule *r;
+	long idx = 0, start = cb->args[0];
+	int err = 0;
+
+	rcu_read_lock();
+	list_for_each_entry_rcu(r, &in->capture_rules, node) {
+		void *hdr;
+
+		if (idx++ < start)
+			continue;
+		hdr = genlmsg_put(skb, NETLINK_CB(cb->skb).portid,
+				  cb->nlh->nlmsg_seq, &iketcp_family,
+				  NLM_F_MULTI, IKETCP_CMD_CAPTURE_GET);
+		if (!hdr ||
+		    iketcp_nl_put_addr(skb, &r->prefix, IKETCP_A_REMOTE_IPV4,
+				       IKETCP_A_REMOTE_IPV6,
+				       IKETCP_A_REMOTE_PORT) ||
+		    nla_put_u8(skb, IKETCP_A_PREFIXLEN, r->plen) ||
+		    nla_put_u8(skb, IKETCP_A_CAPTURE, r->capture)) {
+			if (hdr)
+				genlmsg_cancel(skb, hdr);
+			err = -EMSGSIZE;
+			idx--;
+			break;
+		}
+		genlmsg_end(skb, hdr);
+	}
+	rcu_read_unlock();
+	cb->args[0] = idx;
+	if (err && !skb->len)
+		return err;
+	return skb->len;
+}
+
+static int iketcp_nl_udp(struct genl_info *info, bool inject)
+{
+	struct net *net = genl_info_net(info);
+	struct iketcp_addr local, remote;
+	bool copied = false;
+	u32 len;
+	u8 *msg;
+	int err;
+
+	err = iketcp_nl_get_addr(info, IKETCP_A_LOCAL_IPV4,
+				 IKETCP_A_LOCAL_IPV6, IKETCP_A_LOCAL_PORT,
+				 true, &local);
+	if (!err)
+		err = iketcp_nl_get_addr(info, IKETCP_A_REMOTE_IPV4,
+					 IKETCP_A_REMOTE_IPV6,
+					 IKETCP_A_REMOTE_PORT, true, &remote);
+	if (err)
+		return err;
+	msg = iketcp_nl_gather(info, &len, &copied);
+	if (!msg)
+		return -EINVAL;
+	if (inject)
+		err = iketcp_udp_inject(net, &remote, &local,
+					!!info->attrs[IKETCP_A_NONESP], msg,
+					len,
+					info->attrs[IKETCP_A_IFINDEX] ?
+					nla_get_u32(info->attrs[IKETCP_A_IFINDEX]) :
+					0, info->extack);
+	else
+		err = iketcp_udp_send(net, &local, &remote,
+				      !!info->attrs[IKETCP_A_NONESP], msg, len,
+				      info->extack);
+	if (copied)
+		kvfree(msg);
+	return err;
+}
+
+static int iketcp_nl_udp_inject(struct sk_buff *skb, struct genl_info *info)
+{
+	return iketcp_nl_udp(info, true);
+}
+
+static int iketcp_nl_udp_send(struct sk_buff *skb, struct genl_info *info)
+{
+	return iketcp_nl_udp(info, false);
+}
+
 static struct iketcp_conn *iketcp_nl_conn(struct genl_info *info)
 {
 	struct iketcp_net *in = iketcp_net(genl_info_net(info));
@@ -271,14 +498,7 @@ static int iketcp_nl_register(struct sk_buff *skb, struct genl_info *info)
 
 static int iketcp_nl_resume(struct sk_buff *skb, struct genl_info *info)
 {
-	struct iketcp_net *in = iketcp_net(genl_info_net(info));
-
-	if (iketcp_helper_portid(in) != info->snd_portid) {
-		NL_SET_ERR_MSG_MOD(info->extack,
-				   "only the registered helper can resume");
-		return -EPERM;
-	}
-	iketcp_helper_resume(in);
+	iketcp_helper_resume(iketcp_net(genl_info_net(info)));
 	return 0;
 }
 
@@ -305,6 +525,10 @@ static int iketcp_nl_netns_get(struct sk_buff *skb, struct genl_info *info)
 	list_for_each_entry(conn, &in->blocked, blocked_node)
 		st[IKETCP_NS_STAT_HELD]++;
 	spin_unlock_bh(&in->lock);
+	st[IKETCP_NS_STAT_CAPTURED] = atomic64_read(&in->captured);
+	st[IKETCP_NS_STAT_CAPTURE_DROPS] = atomic64_read(&in->capture_drops);
+	st[IKETCP_NS_STAT_INJECTED] = atomic64_read(&in->injected);
+	st[IKETCP_NS_STAT_UDP_SENT] = atomic64_read(&in->udp_sent);
 
 	msg = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
 	if (!msg)
@@ -319,8 +543,9 @@ static int iketcp_nl_netns_get(struct sk_buff *skb, struct genl_info *info)
 	nest = nla_nest_start(msg, IKETCP_A_NETNS_STATS);
 	if (!nest)
 		goto err_free;
-	for (i = IKETCP_NS_STAT_CONNS; i <= IKETCP_NS_STAT_HELD; i++)
-		if (nla_put_u64_64bit(msg, i, st[i], IKETCP_NS_STAT_PAD))
+	for (i = IKETCP_NS_STAT_CONNS; i <= IKETCP_NS_STAT_MAX; i++)
+		if (i != IKETCP_NS_STAT_PAD &&
+		    nla_put_u64_64bit(msg, i, st[i], IKETCP_NS_STAT_PAD))
 			goto err_free;
 	nla_nest_end(msg, nest);
 	genlmsg_end(msg, hdr);
@@ -511,6 +736,36 @@ static const struct genl_ops iketcp_ops[] = {
 	{
 		.cmd = IKETCP_CMD_CONN_CLOSE,
 		.doit = iketcp_nl_conn_close,
+		.flags = GENL_ADMIN_PERM,
+	},
+	{
+		.cmd = IKETCP_CMD_CAPTURE_ADD,
+		.doit = iketcp_nl_capture_add,
+		.flags = GENL_ADMIN_PERM,
+	},
+	{
+		.cmd = IKETCP_CMD_CAPTURE_DEL,
+		.doit = iketcp_nl_capture_del,
+		.flags = GENL_ADMIN_PERM,
+	},
+	{
+		.cmd = IKETCP_CMD_CAPTURE_FLUSH,
+		.doit = iketcp_nl_capture_flush,
+		.flags = GENL_ADMIN_PERM,
+	},
+	{
+		.cmd = IKETCP_CMD_CAPTURE_GET,
+		.dumpit = iketcp_nl_capture_dump,
+		.flags = GENL_ADMIN_PERM,
+	},
+	{
+		.cmd = IKETCP_CMD_UDP_INJECT,
+		.doit = iketcp_nl_udp_inject,
+		.flags = GENL_ADMIN_PERM,
+	},
+	{
+		.cmd = IKETCP_CMD_UDP_SEND,
+		.doit = iketcp_nl_udp_send,
 		.flags = GENL_ADMIN_PERM,
 	},
 };

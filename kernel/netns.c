@@ -157,14 +157,19 @@ static int iketcp_netlink_notify(struct notifier_block *nb,
 {
 	struct netlink_notify *n = ptr;
 	struct iketcp_net *in;
+	bool gone;
 
 	if (state != NETLINK_URELEASE || n->protocol != NETLINK_GENERIC)
 		return NOTIFY_DONE;
 	in = iketcp_net(n->net);
 	spin_lock_bh(&in->lock);
-	if (in->helper_portid == n->portid)
+	gone = in->helper_portid == n->portid;
+	if (gone)
 		WRITE_ONCE(in->helper_portid, 0);
 	spin_unlock_bh(&in->lock);
+	/* The capture rules were the helper's: the daemon talks UDP again */
+	if (gone)
+		iketcp_capture_flush(in);
 	return NOTIFY_DONE;
 }
 
@@ -182,6 +187,7 @@ static int __net_init iketcp_net_init(struct net *net)
 	INIT_LIST_HEAD(&in->blocked);
 	INIT_DELAYED_WORK(&in->deliver_work, iketcp_deliver_work);
 	in->max_msg_len = IKETCP_MAX_MSG_LEN_DEFAULT;
+	iketcp_capture_net_init(in);
 	return 0;
 }
 
@@ -191,6 +197,7 @@ static void __net_exit iketcp_net_exit(struct net *net)
 
 	/* User sockets hold the netns: no connection can be left here */
 	WRITE_ONCE(in->exiting, true);
+	iketcp_capture_flush(in);
 	cancel_delayed_work_sync(&in->deliver_work);
 	WARN_ON_ONCE(!xa_empty(&in->conns));
 	xa_destroy(&in->conns);

@@ -25,18 +25,20 @@ static long meminfo_kb(const char *key)
 	return v;
 }
 
-static long slab_objs(const char *name)
+/* TCP sockets allocated in the whole kernel (/proc/net/sockstat) */
+static long tcp_sockets(void)
 {
-	char line[512], n[64];
-	long active = -1, v;
-	FILE *f = fopen("/proc/slabinfo", "r");
+	char line[256];
+	long alloc = -1;
+	FILE *f = fopen("/proc/net/sockstat", "r");
+	char *p;
 
 	while (f && fgets(line, sizeof(line), f))
-		if (sscanf(line, "%63s %ld", n, &v) == 2 && !strcmp(n, name))
-			active = v;
+		if (!strncmp(line, "TCP:", 4) && (p = strstr(line, " alloc ")))
+			alloc = atol(p + 7);
 	if (f)
 		fclose(f);
-	return active;
+	return alloc;
 }
 
 static void settle(void)
@@ -132,7 +134,7 @@ TEST_F_TIMEOUT(long_running, churn_10000_connections, 1200)
 	ASSERT_EQ(0, run_batch(&nl, log, lfd, BATCH));
 	settle();
 	slab0 = meminfo_kb("SUnreclaim");
-	tcp0 = slab_objs("TCP");
+	tcp0 = tcp_sockets();
 
 	t0 = now_ms();
 	for (int done = 0; done < TOTAL; done += BATCH) {
@@ -143,20 +145,20 @@ TEST_F_TIMEOUT(long_running, churn_10000_connections, 1200)
 	}
 	settle();
 	slab2 = meminfo_kb("SUnreclaim");
-	tcp2 = slab_objs("TCP");
+	tcp2 = tcp_sockets();
 	ASSERT_EQ(0, iketcp_nl_netns_get(&nl, &info));
 
 	TH_LOG("%d connections in %lld ms", TOTAL, now_ms() - t0);
 	TH_LOG("SUnreclaim: baseline %ld kB, mid-run %ld kB, after %ld kB (%+ld kB)",
 	       slab0, slab1, slab2, slab2 - slab0);
-	TH_LOG("TCP slab objects: baseline %ld, after %ld", tcp0, tcp2);
+	TH_LOG("TCP sockets allocated: baseline %ld, after %ld", tcp0, tcp2);
 	EXPECT_EQ(0, info.stats[IKETCP_NS_STAT_CONNS]);
 	EXPECT_EQ(TOTAL + BATCH, info.stats[IKETCP_NS_STAT_CONNS_TOTAL]);
 	EXPECT_EQ(0, info.stats[IKETCP_NS_STAT_HELD]);
 	/* back to baseline, give or take allocator slack (1 MiB) */
 	EXPECT_GT(1024, slab2 - slab0);
-	if (tcp0 >= 0 && tcp2 >= 0)
-		EXPECT_GT(BATCH / 10, tcp2 - tcp0);
+	EXPECT_LE(0, tcp0);
+	EXPECT_GE(2, tcp2 - tcp0);	/* the listener, maybe a straggler */
 	close(lfd);
 	iketcp_nl_close(&nl);
 }

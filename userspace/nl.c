@@ -281,6 +281,13 @@ static int nl_parse_event(const struct nlmsghdr *nlh, struct iketcp_event *ev,
 	if (a.tb[IKETCP_A_ERRNO])
 		ev->sk_errno = mnl_attr_get_u32(a.tb[IKETCP_A_ERRNO]);
 	ev->truncated = !!a.tb[IKETCP_A_TRUNCATED];
+	ev->nonesp = !!a.tb[IKETCP_A_NONESP];
+	if (a.tb[IKETCP_A_PMTU])
+		ev->pmtu = mnl_attr_get_u32(a.tb[IKETCP_A_PMTU]);
+	if (a.tb[IKETCP_A_PREFIXLEN])
+		ev->prefixlen = mnl_attr_get_u8(a.tb[IKETCP_A_PREFIXLEN]);
+	if (a.tb[IKETCP_A_CAPTURE])
+		ev->capture = mnl_attr_get_u8(a.tb[IKETCP_A_CAPTURE]);
 	nl_get_ep(&a, IKETCP_A_LOCAL_IPV4, IKETCP_A_LOCAL_IPV6,
 		  IKETCP_A_LOCAL_PORT, &ev->local);
 	nl_get_ep(&a, IKETCP_A_REMOTE_IPV4, IKETCP_A_REMOTE_IPV6,
@@ -511,6 +518,171 @@ int iketcp_nl_netns_set(struct iketcp_nl *nl, uint32_t max_msg_len)
 	return nl_request(nl, nlh, NULL, NULL);
 }
 
+static void nl_put_ep(struct nlmsghdr *nlh, const struct iketcp_ep *ep,
+		      int a4, int a6, int aport, bool port)
+{
+	if (ep->family == AF_INET6)
+		mnl_attr_put(nlh, a6, 16, &ep->addr.v6);
+	else
+		mnl_attr_put(nlh, a4, 4, &ep->addr.v4);
+	if (port)
+		mnl_attr_put_u16(nlh, aport, ep->port);
+}
+
+static void nl_put_msg(struct nlmsghdr *nlh, const void *msg, size_t len)
+{
+	size_t off = 0;
+
+	do {
+		size_t n = len - off > IKETCP_NL_CHUNK ? IKETCP_NL_CHUNK :
+							 len - off;
+
+		mnl_attr_put(nlh, IKETCP_A_MSG, n, (const uint8_t *)msg + off);
+		off += n;
+	} while (off < len);
+}
+
+/**
+ * iketcp_nl_capture_add() - capture (or exempt) the daemon's datagrams to
+ *	a prefix
+ * @nl: the client
+ * @prefix: peer prefix (port ignored)
+ * @prefixlen: its length, -1 for a single address
+ * @capture: capture (true) or leave alone (false)
+ *
+ * Return: 0 or -errno.
+ */
+int iketcp_nl_capture_add(struct iketcp_nl *nl, const struct iketcp_ep *prefix,
+			  int prefixlen, bool capture)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct nlmsghdr *nlh = nl_put(nl, buf, IKETCP_CMD_CAPTURE_ADD, 0);
+
+	nl_put_ep(nlh, prefix, IKETCP_A_REMOTE_IPV4, IKETCP_A_REMOTE_IPV6, 0,
+		  false);
+	if (prefixlen >= 0)
+		mnl_attr_put_u8(nlh, IKETCP_A_PREFIXLEN, prefixlen);
+	mnl_attr_put_u8(nlh, IKETCP_A_CAPTURE, capture);
+	return nl_request(nl, nlh, NULL, NULL);
+}
+
+/**
+ * iketcp_nl_capture_del() - remove a capture rule
+ * @nl: the client
+ * @prefix: peer prefix
+ * @prefixlen: its length, -1 for a single address
+ *
+ * Return: 0 or -errno.
+ */
+int iketcp_nl_capture_del(struct iketcp_nl *nl, const struct iketcp_ep *prefix,
+			  int prefixlen)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct nlmsghdr *nlh = nl_put(nl, buf, IKETCP_CMD_CAPTURE_DEL, 0);
+
+	nl_put_ep(nlh, prefix, IKETCP_A_REMOTE_IPV4, IKETCP_A_REMOTE_IPV6, 0,
+		  false);
+	if (prefixlen >= 0)
+		mnl_attr_put_u8(nlh, IKETCP_A_PREFIXLEN, prefixlen);
+	return nl_request(nl, nlh, NULL, NULL);
+}
+
+/**
+ * iketcp_nl_capture_flush() - remove every capture rule
+ * @nl: the client
+ *
+ * Return: 0 or -errno.
+ */
+int iketcp_nl_capture_flush(struct iketcp_nl *nl)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+
+	return nl_request(nl, nl_put(nl, buf, IKETCP_CMD_CAPTURE_FLUSH, 0),
+			  NULL, NULL);
+}
+
+/**
+ * iketcp_nl_capture_dump() - every capture rule (remote, prefixlen,
+ *	capture in the events)
+ * @nl: the client
+ * @cb: called for each rule
+ * @arg: passed to @cb
+ *
+ * Return: 0 or -errno.
+ */
+int iketcp_nl_capture_dump(struct iketcp_nl *nl, iketcp_event_cb cb,
+			   void *arg)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+
+	return nl_request(nl, nl_put(nl, buf, IKETCP_CMD_CAPTURE_GET,
+				     NLM_F_DUMP), cb, arg);
+}
+
+static int nl_udp(struct iketcp_nl *nl, uint8_t cmd,
+		  const struct iketcp_ep *local, const struct iketcp_ep *peer,
+		  bool nonesp, const void *msg, size_t len, int ifindex)
+{
+	void *buf = malloc(MNL_SOCKET_BUFFER_SIZE + len + 64);
+	struct nlmsghdr *nlh;
+	int ret;
+
+	if (!buf)
+		return -ENOMEM;
+	nlh = nl_put(nl, buf, cmd, 0);
+	nl_put_ep(nlh, local, IKETCP_A_LOCAL_IPV4, IKETCP_A_LOCAL_IPV6,
+		  IKETCP_A_LOCAL_PORT, true);
+	nl_put_ep(nlh, peer, IKETCP_A_REMOTE_IPV4, IKETCP_A_REMOTE_IPV6,
+		  IKETCP_A_REMOTE_PORT, true);
+	if (nonesp)
+		mnl_attr_put(nlh, IKETCP_A_NONESP, 0, NULL);
+	if (ifindex)
+		mnl_attr_put_u32(nlh, IKETCP_A_IFINDEX, ifindex);
+	nl_put_msg(nlh, msg, len);
+	ret = nl_request(nl, nlh, NULL, NULL);
+	free(buf);
+	return ret;
+}
+
+/**
+ * iketcp_nl_udp_inject() - deliver a message to the local daemon as a UDP
+ *	datagram from the peer
+ * @nl: the client
+ * @peer: source of the datagram (the peer)
+ * @local: destination (the daemon)
+ * @nonesp: add the non-ESP marker (NAT-T port)
+ * @msg: the IKE message
+ * @len: its length
+ * @ifindex: interface it arrives on, 0 for the route to @peer
+ *
+ * Return: 0 or -errno.
+ */
+int iketcp_nl_udp_inject(struct iketcp_nl *nl, const struct iketcp_ep *peer,
+			 const struct iketcp_ep *local, bool nonesp,
+			 const void *msg, size_t len, int ifindex)
+{
+	return nl_udp(nl, IKETCP_CMD_UDP_INJECT, local, peer, nonesp, msg, len,
+		      ifindex);
+}
+
+/**
+ * iketcp_nl_udp_send() - send a message to a peer as a real UDP datagram
+ * @nl: the client
+ * @local: source (the daemon's address and port)
+ * @peer: destination
+ * @nonesp: add the non-ESP marker (NAT-T port)
+ * @msg: the IKE message
+ * @len: its length
+ *
+ * Return: 0 or -errno.
+ */
+int iketcp_nl_udp_send(struct iketcp_nl *nl, const struct iketcp_ep *local,
+		       const struct iketcp_ep *peer, bool nonesp,
+		       const void *msg, size_t len)
+{
+	return nl_udp(nl, IKETCP_CMD_UDP_SEND, local, peer, nonesp, msg, len, 0);
+}
+
 /**
  * iketcp_nl_conn_send() - send one IKE message on a connection
  * @nl: the client
@@ -525,7 +697,6 @@ int iketcp_nl_conn_send(struct iketcp_nl *nl, uint32_t conn_id,
 {
 	size_t sz = MNL_SOCKET_BUFFER_SIZE + len + 64;
 	struct nlmsghdr *nlh;
-	size_t off = 0;
 	void *buf;
 	int ret;
 
@@ -534,13 +705,7 @@ int iketcp_nl_conn_send(struct iketcp_nl *nl, uint32_t conn_id,
 		return -ENOMEM;
 	nlh = nl_put(nl, buf, IKETCP_CMD_CONN_SEND, 0);
 	mnl_attr_put_u32(nlh, IKETCP_A_CONN_ID, conn_id);
-	do {
-		size_t n = len - off > IKETCP_NL_CHUNK ? IKETCP_NL_CHUNK :
-							 len - off;
-
-		mnl_attr_put(nlh, IKETCP_A_MSG, n, (const uint8_t *)msg + off);
-		off += n;
-	} while (off < len);
+	nl_put_msg(nlh, msg, len);
 	ret = nl_request(nl, nlh, NULL, NULL);
 	free(buf);
 	return ret;
@@ -695,6 +860,8 @@ const char *iketcp_cmd_str(unsigned int cmd)
 		[IKETCP_CMD_CONN_ENDED] = "ended",
 		[IKETCP_CMD_MSG] = "msg",
 		[IKETCP_CMD_CONN_GET] = "conn",
+		[IKETCP_CMD_UDP_CAPTURED] = "captured",
+		[IKETCP_CMD_CAPTURE_GET] = "capture-rule",
 	};
 
 	if (cmd < sizeof(names) / sizeof(names[0]) && names[cmd])
@@ -719,4 +886,25 @@ int iketcp_ep_str(const struct iketcp_ep *ep, char *buf, size_t len)
 	if (ep->family == AF_INET6)
 		return snprintf(buf, len, "[%s]:%u", a, ep->port);
 	return snprintf(buf, len, "%s:%u", a, ep->port);
+}
+
+/**
+ * iketcp_ep_parse() - an end point from an address string and a port
+ * @addr: IPv4 or IPv6 address
+ * @port: port, host order
+ * @ep: filled in
+ *
+ * Return: 0, or -EINVAL if @addr is not an address.
+ */
+int iketcp_ep_parse(const char *addr, uint16_t port, struct iketcp_ep *ep)
+{
+	memset(ep, 0, sizeof(*ep));
+	ep->port = port;
+	if (inet_pton(AF_INET, addr, &ep->addr.v4) == 1)
+		ep->family = AF_INET;
+	else if (inet_pton(AF_INET6, addr, &ep->addr.v6) == 1)
+		ep->family = AF_INET6;
+	else
+		return -EINVAL;
+	return 0;
 }

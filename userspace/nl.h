@@ -75,6 +75,10 @@ struct iketcp_ep {
  * @msg_len: its length
  * @stats: enum iketcp_stat counters
  * @has_stats: @stats were present
+ * @nonesp: datagram with the non-ESP marker (IKETCP_CMD_UDP_CAPTURED)
+ * @pmtu: MTU of the route to the peer (IKETCP_CMD_UDP_CAPTURED)
+ * @prefixlen: prefix length (IKETCP_CMD_CAPTURE_GET)
+ * @capture: capture or exception (IKETCP_CMD_CAPTURE_GET)
  */
 struct iketcp_event {
 	uint8_t cmd;
@@ -91,6 +95,10 @@ struct iketcp_event {
 	size_t msg_len;
 	uint64_t stats[IKETCP_STAT_MAX + 1];
 	bool has_stats;
+	bool nonesp;
+	uint32_t pmtu;
+	uint8_t prefixlen;
+	uint8_t capture;
 };
 
 /**
@@ -123,6 +131,20 @@ int iketcp_nl_conn_get(struct iketcp_nl *nl, uint32_t conn_id,
 		       struct iketcp_event *ev);
 int iketcp_nl_conn_dump(struct iketcp_nl *nl, iketcp_event_cb cb, void *arg);
 
+int iketcp_nl_capture_add(struct iketcp_nl *nl, const struct iketcp_ep *prefix,
+			  int prefixlen, bool capture);
+int iketcp_nl_capture_del(struct iketcp_nl *nl, const struct iketcp_ep *prefix,
+			  int prefixlen);
+int iketcp_nl_capture_flush(struct iketcp_nl *nl);
+int iketcp_nl_capture_dump(struct iketcp_nl *nl, iketcp_event_cb cb,
+			   void *arg);
+int iketcp_nl_udp_inject(struct iketcp_nl *nl, const struct iketcp_ep *peer,
+			 const struct iketcp_ep *local, bool nonesp,
+			 const void *msg, size_t len, int ifindex);
+int iketcp_nl_udp_send(struct iketcp_nl *nl, const struct iketcp_ep *local,
+		       const struct iketcp_ep *peer, bool nonesp,
+		       const void *msg, size_t len);
+
 int iketcp_nl_recv(struct iketcp_nl *nl, bool wait, iketcp_event_cb cb,
 		   void *arg);
 bool iketcp_nl_pending(const struct iketcp_nl *nl);
@@ -130,5 +152,6 @@ bool iketcp_nl_pending(const struct iketcp_nl *nl);
 const char *iketcp_reason_str(unsigned int reason);
 const char *iketcp_cmd_str(unsigned int cmd);
 int iketcp_ep_str(const struct iketcp_ep *ep, char *buf, size_t len);
+int iketcp_ep_parse(const char *addr, uint16_t port, struct iketcp_ep *ep);
 
 #endif /* IKETCP_NL_H */

@@ -15,6 +15,11 @@
 #define IKETCP_GENL_VERSION	1
 #define IKETCP_ULP_NAME		"iketcp"
 
+/* IKE's UDP ports (RFC 7296 s2, RFC 3948) and the non-ESP marker size */
+#define IKETCP_IKE_PORT		500
+#define IKETCP_NATT_PORT	4500
+#define IKETCP_NONESP_LEN	4
+
 /* Size of the IKE header (RFC 7296 s3.1, RFC 2408 s3.1) */
 #define IKETCP_IKE_HDR_LEN	28
 /* Default message limit: the largest IPv4 UDP payload */
@@ -110,6 +115,29 @@ enum iketcp_conn_state {
  *	framing reasons, after the connection was aborted with a RST.
  * @IKETCP_CMD_MSG: notification: one complete IKE message (IKETCP_A_MSG)
  *	received on a connection, with the connection's id, addresses, ports
+ * @IKETCP_CMD_CAPTURE_ADD: capture rule: the local IKE daemon's datagrams
+ *	to peers in IKETCP_A_REMOTE_IPV4/6 / IKETCP_A_PREFIXLEN are taken
+ *	(IKETCP_A_CAPTURE 1) or left alone (0, an exception inside a wider
+ *	rule); the longest prefix wins. Needs a registered helper; the rules
+ *	go away with it. Replaces a rule with the same prefix.
+ * @IKETCP_CMD_CAPTURE_DEL: remove the rule with that prefix
+ * @IKETCP_CMD_CAPTURE_FLUSH: remove every rule of the netns
+ * @IKETCP_CMD_CAPTURE_GET: dump the rules
+ * @IKETCP_CMD_UDP_CAPTURED: notification: a UDP IKE datagram the local
+ *	daemon sent (from port 500, or from 4500 with the non-ESP marker:
+ *	IKETCP_A_NONESP) to a captured peer; it did not leave the host.
+ *	IKETCP_A_LOCAL_* is its source, IKETCP_A_REMOTE_* its destination,
+ *	IKETCP_A_MSG the IKE message (marker removed), IKETCP_A_PMTU the MTU
+ *	of the route to the peer.
+ * @IKETCP_CMD_UDP_INJECT: deliver IKETCP_A_MSG to the local daemon as a
+ *	UDP datagram from IKETCP_A_REMOTE_* (the peer) to IKETCP_A_LOCAL_*,
+ *	with the non-ESP marker if IKETCP_A_NONESP. It enters the stack as if
+ *	received on the interface of the route to the peer (or
+ *	IKETCP_A_IFINDEX): firewall, conntrack and the daemon see a datagram
+ *	from the network.
+ * @IKETCP_CMD_UDP_SEND: send IKETCP_A_MSG to the peer as a real UDP
+ *	datagram from IKETCP_A_LOCAL_* to IKETCP_A_REMOTE_* (not captured;
+ *	fragmented if it must be)
  *
  * Backpressure: notifications are unicast to the helper. When its socket
  * cannot take one, nothing is lost: the message stays with its connection,
@@ -133,6 +161,13 @@ enum iketcp_cmd {
 	IKETCP_CMD_CONN_ATTACHED,
 	IKETCP_CMD_CONN_ENDED,
 	IKETCP_CMD_MSG,
+	IKETCP_CMD_CAPTURE_ADD,
+	IKETCP_CMD_CAPTURE_DEL,
+	IKETCP_CMD_CAPTURE_FLUSH,
+	IKETCP_CMD_CAPTURE_GET,
+	IKETCP_CMD_UDP_CAPTURED,
+	IKETCP_CMD_UDP_INJECT,
+	IKETCP_CMD_UDP_SEND,
 
 	__IKETCP_CMD_MAX,
 	IKETCP_CMD_MAX = __IKETCP_CMD_MAX - 1
@@ -162,6 +197,12 @@ enum iketcp_cmd {
  * @IKETCP_A_HELPER_PORTID: u32, netlink port id of the registered helper
  * @IKETCP_A_NETNS_STATS: nest of enum iketcp_netns_stat
  * @IKETCP_A_PAD: padding for 64-bit attributes
+ * @IKETCP_A_PREFIXLEN: u8, prefix length of a capture rule
+ * @IKETCP_A_CAPTURE: u8, 1: capture, 0: leave alone
+ * @IKETCP_A_NONESP: flag, the datagram is on the NAT-T port and carries
+ *	the 4-byte non-ESP marker before the IKE message
+ * @IKETCP_A_PMTU: u32, MTU of the route to the peer
+ * @IKETCP_A_IFINDEX: u32, interface an injected datagram arrives on
  * @__IKETCP_A_MAX: internal
  * @IKETCP_A_MAX: highest value
  */
@@ -186,6 +227,11 @@ enum iketcp_attr {
 	IKETCP_A_HELPER_PORTID,
 	IKETCP_A_NETNS_STATS,
 	IKETCP_A_PAD,
+	IKETCP_A_PREFIXLEN,
+	IKETCP_A_CAPTURE,
+	IKETCP_A_NONESP,
+	IKETCP_A_PMTU,
+	IKETCP_A_IFINDEX,
 
 	__IKETCP_A_MAX,
 	IKETCP_A_MAX = __IKETCP_A_MAX - 1
@@ -230,6 +276,11 @@ enum iketcp_stat {
  * @IKETCP_NS_STAT_RX_MSGS: messages delivered to the helper
  * @IKETCP_NS_STAT_BACKPRESSURE: backpressure events, all connections
  * @IKETCP_NS_STAT_HELD: notifications held back right now
+ * @IKETCP_NS_STAT_CAPTURED: daemon datagrams captured for the helper
+ * @IKETCP_NS_STAT_CAPTURE_DROPS: captured datagrams the helper could not
+ *	take (dropped: the daemon retransmits)
+ * @IKETCP_NS_STAT_INJECTED: datagrams delivered to the daemon
+ * @IKETCP_NS_STAT_UDP_SENT: datagrams sent to peers for the helper
  * @IKETCP_NS_STAT_PAD: padding for 64-bit attributes
  * @__IKETCP_NS_STAT_MAX: internal
  * @IKETCP_NS_STAT_MAX: highest value
@@ -243,6 +294,10 @@ enum iketcp_netns_stat {
 	IKETCP_NS_STAT_BACKPRESSURE,
 	IKETCP_NS_STAT_HELD,
 	IKETCP_NS_STAT_PAD,
+	IKETCP_NS_STAT_CAPTURED,
+	IKETCP_NS_STAT_CAPTURE_DROPS,
+	IKETCP_NS_STAT_INJECTED,
+	IKETCP_NS_STAT_UDP_SENT,
 
 	__IKETCP_NS_STAT_MAX,
 	IKETCP_NS_STAT_MAX = __IKETCP_NS_STAT_MAX - 1

@@ -1,0 +1,316 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * capture.c - the capture half of the loopback shim: a netfilter hook on
+ * LOCAL_OUT takes the UDP IKE datagrams that the local IKE daemon sends to
+ * peers selected by the helper's capture rules, and hands them to the
+ * helper instead of the network. ESP (also UDP-encapsulated on 4500) and
+ * NAT keepalives are never touched. The hooks are registered in a netns
+ * only while it has rules.
+ */
+#include <linux/ip.h>
+#include <linux/ipv6.h>
+#include <linux/netfilter_ipv4.h>
+#include <linux/netfilter_ipv6.h>
+#include <linux/slab.h>
+#include <linux/udp.h>
+#include <net/ip.h>
+#include <net/ipv6.h>
+#include <net/route.h>
+
+#include "iketcp.h"
+
+static bool iketcp_prefix_match(const struct iketcp_capture_rule *r,
+				const struct iketcp_addr *a)
+{
+	if (r->prefix.family != a->family)
+		return false;
+	if (a->family == AF_INET) {
+		__be32 mask = r->plen ? htonl(~0U << (32 - r->plen)) : 0;
+
+		return !((r->prefix.v4 ^ a->v4) & mask);
+	}
+	return ipv6_prefix_equal(&r->prefix.v6, &a->v6, r->plen);
+}
+
+/* No bit set beyond the prefix length */
+static bool iketcp_prefix_clean(const struct iketcp_addr *p, u8 plen)
+{
+	struct in6_addr t;
+
+	if (p->family == AF_INET) {
+		__be32 mask = plen ? htonl(~0U << (32 - plen)) : 0;
+
+		return !(p->v4 & ~mask);
+	}
+	ipv6_addr_prefix(&t, &p->v6, plen);
+	return ipv6_addr_equal(&t, &p->v6);
+}
+
+/* Longest-prefix match. Called under RCU. */
+static bool iketcp_capture_wanted(struct iketcp_net *in,
+				  const struct iketcp_addr *peer)
+{
+	const struct iketcp_capture_rule *r, *best = NULL;
+
+	list_for_each_entry_rcu(r, &in->capture_rules, node)
+		if (iketcp_prefix_match(r, peer) &&
+		    (!best || r->plen > best->plen))
+			best = r;
+	return best && best->capture;
+}
+
+/*
+ * Is this UDP payload an IKE message of the daemon? From port 500: any
+ * payload with a plausible IKE header. From 4500: only after the 4-byte
+ * zero non-ESP marker (else it is ESP, or a 1-byte NAT keepalive).
+ */
+static bool iketcp_capture_is_ike(struct sk_buff *skb, u32 off, u32 len,
+				  u16 sport, bool *nonesp, u32 *ike_off)
+{
+	u8 hdr[IKETCP_NONESP_LEN + IKETCP_IKE_HDR_LEN];
+	u32 need, major;
+
+	*nonesp = sport == IKETCP_NATT_PORT;
+	need = (*nonesp ? IKETCP_NONESP_LEN : 0) + IKETCP_IKE_HDR_LEN;
+	if (len < need || skb_copy_bits(skb, off, hdr, need))
+		return false;
+	if (*nonesp && (hdr[0] | hdr[1] | hdr[2] | hdr[3]))
+		return false;
+	*ike_off = off + (*nonesp ? IKETCP_NONESP_LEN : 0);
+	major = hdr[need - IKETCP_IKE_HDR_LEN + IKETCP_IKE_OFF_VERSION] >> 4;
+	return major == 1 || major == 2;
+}
+
+static unsigned int iketcp_capture_hook(void *priv, struct sk_buff *skb,
+					const struct nf_hook_state *state)
+{
+	struct iketcp_net *in = priv;
+	struct iketcp_addr local = {}, remote = {};
+	struct udphdr _uh;
+	const struct udphdr *uh;
+	u32 thoff, ulen, ike_off, pmtu;
+	bool nonesp;
+	u8 proto;
+
+	/* Only datagrams of a local UDP socket: the daemon */
+	if (!skb->sk || !sk_fullsock(skb->sk) ||
+	    skb->sk->sk_protocol != IPPROTO_UDP)
+		return NF_ACCEPT;
+
+	if (state->pf == NFPROTO_IPV4) {
+		const struct iphdr *iph = ip_hdr(skb);
+
+		if (iph->protocol != IPPROTO_UDP || ip_is_fragment(iph))
+			return NF_ACCEPT;
+		thoff = ip_hdrlen(skb);
+		local.family = AF_INET;
+		local.v4 = iph->saddr;
+		remote.family = AF_INET;
+		remote.v4 = iph->daddr;
+	} else {
+		const struct ipv6hdr *ip6h = ipv6_hdr(skb);
+		__be16 frag_off;
+		int off;
+
+		proto = ip6h->nexthdr;
+		off = ipv6_skip_exthdr(skb, sizeof(*ip6h), &proto, &frag_off);
+		if (off < 0 || proto != IPPROTO_UDP || frag_off)
+			return NF_ACCEPT;
+		thoff = off;
+		local.family = AF_INET6;
+		local.v6 = ip6h->saddr;
+		remote.family = AF_INET6;
+		remote.v6 = ip6h->daddr;
+	}
+
+	uh = skb_header_pointer(skb, skb_network_offset(skb) + thoff,
+				sizeof(_uh), &_uh);
+	if (!uh)
+		return NF_ACCEPT;
+	local.port = ntohs(uh->source);
+	remote.port = ntohs(uh->dest);
+	if (local.port != IKETCP_IKE_PORT && local.port != IKETCP_NATT_PORT)
+		return NF_ACCEPT;
+	ulen = skb->len - skb_network_offset(skb) - thoff - sizeof(*uh);
+	if (!iketcp_capture_is_ike(skb, skb_network_offset(skb) + thoff +
+				   sizeof(*uh), ulen, local.port, &nonesp,
+				   &ike_off))
+		return NF_ACCEPT;
+
+	if (!iketcp_helper_portid(in) || !iketcp_capture_wanted(in, &remote))
+		return NF_ACCEPT;
+
+	pmtu = skb_dst(skb) ? dst_mtu(skb_dst(skb)) : 0;
+	if (iketcp_nl_notify_captured(in, skb, &local, &remote, nonesp, ike_off,
+				      skb->len - ike_off, pmtu)) {
+		/* The daemon retransmits; count it, never let it out. */
+		atomic64_inc(&in->capture_drops);
+		net_info_ratelimited("helper busy, captured IKE datagram dropped\n");
+	} else {
+		atomic64_inc(&in->captured);
+	}
+	consume_skb(skb);
+	return NF_STOLEN;
+}
+
+static int iketcp_capture_hooks_on(struct iketcp_net *in)
+{
+	int err;
+
+	if (in->hooks_on)
+		return 0;
+	err = nf_register_net_hooks(in->net, in->hooks, ARRAY_SIZE(in->hooks));
+	if (!err)
+		in->hooks_on = true;
+	return err;
+}
+
+static void iketcp_capture_hooks_off(struct iketcp_net *in)
+{
+	if (!in->hooks_on)
+		return;
+	nf_unregister_net_hooks(in->net, in->hooks, ARRAY_SIZE(in->hooks));
+	in->hooks_on = false;
+}
+
+static struct iketcp_capture_rule *
+iketcp_capture_find(struct iketcp_net *in, const struct iketcp_addr *prefix,
+		    u8 plen)
+{
+	struct iketcp_capture_rule *r;
+
+	list_for_each_entry(r, &in->capture_rules, node)
+		if (r->plen == plen && iketcp_prefix_match(r, prefix) &&
+		    r->prefix.family == prefix->family)
+			return r;
+	return NULL;
+}
+
+/**
+ * iketcp_capture_add() - add or replace a capture rule
+ * @in: the per-netns state
+ * @prefix: peer address prefix (host bits must be zero)
+ * @plen: prefix length
+ * @capture: capture (true) or leave alone (false)
+ * @extack: where to explain a refusal
+ *
+ * Return: 0 or a negative errno.
+ */
+int iketcp_capture_add(struct iketcp_net *in, const struct iketcp_addr *prefix,
+		       u8 plen, bool capture, struct netlink_ext_ack *extack)
+{
+	struct iketcp_capture_rule *r, *old;
+	int err;
+
+	if (plen > (prefix->family == AF_INET ? 32 : 128)) {
+		NL_SET_ERR_MSG_MOD(extack, "prefix length too long");
+		return -EINVAL;
+	}
+	if (!iketcp_prefix_clean(prefix, plen)) {
+		NL_SET_ERR_MSG_MOD(extack, "host bits set in prefix");
+		return -EINVAL;
+	}
+	r = kzalloc(sizeof(*r), GFP_KERNEL);
+	if (!r)
+		return -ENOMEM;
+	r->prefix = *prefix;
+	r->prefix.port = 0;
+	r->plen = plen;
+	r->capture = capture;
+
+	mutex_lock(&in->capture_lock);
+	if (!iketcp_helper_portid(in)) {
+		NL_SET_ERR_MSG_MOD(extack, "no helper registered in this netns");
+		err = -ENOTCONN;
+		goto err_unlock;
+	}
+	err = iketcp_capture_hooks_on(in);
+	if (err) {
+		NL_SET_ERR_MSG_MOD(extack, "cannot register netfilter hooks");
+		goto err_unlock;
+	}
+	old = iketcp_capture_find(in, prefix, plen);
+	if (old) {
+		list_replace_rcu(&old->node, &r->node);
+		kfree_rcu(old, rcu);
+	} else {
+		list_add_tail_rcu(&r->node, &in->capture_rules);
+	}
+	mutex_unlock(&in->capture_lock);
+	return 0;
+
+err_unlock:
+	mutex_unlock(&in->capture_lock);
+	kfree(r);
+	return err;
+}
+
+/**
+ * iketcp_capture_del() - remove the rule for a prefix
+ * @in: the per-netns state
+ * @prefix: peer address prefix
+ * @plen: prefix length
+ *
+ * Return: 0 or -ENOENT.
+ */
+int iketcp_capture_del(struct iketcp_net *in, const struct iketcp_addr *prefix,
+		       u8 plen)
+{
+	struct iketcp_capture_rule *r;
+	int err = -ENOENT;
+
+	mutex_lock(&in->capture_lock);
+	r = iketcp_capture_find(in, prefix, plen);
+	if (r) {
+		list_del_rcu(&r->node);
+		kfree_rcu(r, rcu);
+		err = 0;
+	}
+	if (list_empty(&in->capture_rules))
+		iketcp_capture_hooks_off(in);
+	mutex_unlock(&in->capture_lock);
+	return err;
+}
+
+/**
+ * iketcp_capture_flush() - remove every rule and the hooks
+ * @in: the per-netns state
+ *
+ * Called when the helper goes away and when the netns exits.
+ */
+void iketcp_capture_flush(struct iketcp_net *in)
+{
+	struct iketcp_capture_rule *r, *tmp;
+
+	mutex_lock(&in->capture_lock);
+	iketcp_capture_hooks_off(in);
+	list_for_each_entry_safe(r, tmp, &in->capture_rules, node) {
+		list_del_rcu(&r->node);
+		kfree_rcu(r, rcu);
+	}
+	mutex_unlock(&in->capture_lock);
+}
+
+/**
+ * iketcp_capture_net_init() - set up the capture state of a netns
+ * @in: the per-netns state
+ */
+void iketcp_capture_net_init(struct iketcp_net *in)
+{
+	mutex_init(&in->capture_lock);
+	INIT_LIST_HEAD(&in->capture_rules);
+	in->hooks[0] = (struct nf_hook_ops) {
+		.hook = iketcp_capture_hook,
+		.pf = NFPROTO_IPV4,
+		.hooknum = NF_INET_LOCAL_OUT,
+		.priority = NF_IP_PRI_FILTER + 1,
+		.priv = in,
+	};
+	in->hooks[1] = (struct nf_hook_ops) {
+		.hook = iketcp_capture_hook,
+		.pf = NFPROTO_IPV6,
+		.hooknum = NF_INET_LOCAL_OUT,
+		.priority = NF_IP6_PRI_FILTER + 1,
+		.priv = in,
+	};
+}
