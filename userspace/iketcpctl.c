@@ -9,6 +9,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
 #include "nl.h"
 
 static bool json;
@@ -25,9 +29,11 @@ static void usage(FILE *f)
 		"  netns                 netns parameters and counters\n"
 		"  set max-msg-len N     largest IKE message accepted/sent (28..65535)\n"
 		"  close ID              abort connection ID with a RST\n"
+		"  status                iketcpd's view: policies, peers, counters\n"
 		"\n"
 		"Options:\n"
 		"  -j, --json            JSON output\n"
+		"  -s, --ctl PATH        iketcpd's status socket (default /run/iketcpd.sock)\n"
 		"  -h, --help            this help\n"
 		"\n"
 		"Needs CAP_NET_ADMIN and the iketcp module loaded.\n");
@@ -129,6 +135,34 @@ static int show_conns(struct iketcp_nl *nl)
 	return ret;
 }
 
+/* Ask iketcpd over its status socket; print the answer. */
+static int daemon_status(const char *path)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	const char *req = json ? "status-json\n" : "status\n";
+	char buf[4096];
+	ssize_t n;
+	int fd;
+
+	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", path);
+	fd = socket(AF_UNIX, SOCK_STREAM, 0);
+	if (fd < 0 || connect(fd, (void *)&sun, sizeof(sun))) {
+		fprintf(stderr, "iketcpctl: cannot reach iketcpd at %s: %s (is it running?)\n",
+			path, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return 1;
+	}
+	if (write(fd, req, strlen(req)) < 0) {
+		close(fd);
+		return 1;
+	}
+	while ((n = read(fd, buf, sizeof(buf))) > 0)
+		fwrite(buf, 1, n, stdout);
+	close(fd);
+	return 0;
+}
+
 static int parse_u32(const char *s, uint32_t *v)
 {
 	char *end;
@@ -146,16 +180,20 @@ int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "json", no_argument, NULL, 'j' },
+		{ "ctl", required_argument, NULL, 's' },
 		{ "help", no_argument, NULL, 'h' },
 		{}
 	};
-	const char *cmd = "show";
+	const char *cmd = "show", *ctl = "/run/iketcpd.sock";
 	struct iketcp_nl nl;
 	uint32_t v;
 	int c, ret;
 
-	while ((c = getopt_long(argc, argv, "jh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "js:h", opts, NULL)) != -1) {
 		switch (c) {
+		case 's':
+			ctl = optarg;
+			break;
 		case 'j':
 			json = true;
 			break;
@@ -169,6 +207,8 @@ int main(int argc, char **argv)
 	}
 	if (optind < argc)
 		cmd = argv[optind++];
+	if (!strcmp(cmd, "status"))
+		return daemon_status(ctl);
 
 	ret = iketcp_nl_open(&nl);
 	if (ret) {

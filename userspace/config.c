@@ -1,0 +1,431 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * config.c - parser of iketcpd.conf. Every error names file:line; a file
+ * with an error is refused as a whole (iketcpd does not start, or keeps
+ * its previous configuration on reload).
+ *
+ *   # comment
+ *   listen <addr> [port]            TCP listener (default 0.0.0.0 and :: 500)
+ *   listen off                      no listener
+ *   log-level error|warning|notice|info|debug
+ *   retransmit-threshold <n>        "fallback": retransmissions before TCP
+ *   idle-timeout <seconds>          close idle peer connections
+ *   reconnect-max <seconds>         longest reconnect back-off
+ *   queue-max <n>                   messages waiting per peer
+ *   hold-time <seconds>             how long they may wait
+ *   peer <addr>[/<len>] <policy> [port <n>]
+ */
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "log.h"
+
+static const char *const policy_names[] = {
+	[POL_UDP] = "udp",
+	[POL_TCP] = "tcp",
+	[POL_AUTH] = "auth",
+	[POL_INIT_AUTH] = "init+auth",
+	[POL_AUTO] = "auto",
+	[POL_FALLBACK] = "fallback",
+};
+
+/**
+ * policy_name() - the config keyword of a policy
+ * @p: the policy
+ *
+ * Return: a static string.
+ */
+const char *policy_name(enum iketcp_policy p)
+{
+	if ((size_t)p < sizeof(policy_names) / sizeof(*policy_names))
+		return policy_names[p];
+	return "?";
+}
+
+/**
+ * policy_parse() - a policy keyword
+ * @s: the keyword
+ *
+ * Return: enum iketcp_policy, or -1.
+ */
+int policy_parse(const char *s)
+{
+	for (size_t i = 0; i < sizeof(policy_names) / sizeof(*policy_names); i++)
+		if (!strcmp(s, policy_names[i]))
+			return i;
+	return -1;
+}
+
+struct parser {
+	const char *path;
+	int line;
+	char *err;
+	size_t errlen;
+	size_t used;
+	int nerr;
+};
+
+__attribute__((format(printf, 2, 3)))
+static void perr(struct parser *p, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	p->nerr++;
+	if (p->used >= p->errlen)
+		return;
+	n = snprintf(p->err + p->used, p->errlen - p->used, "%s%s:%d: ",
+		     p->used ? "\n" : "", p->path, p->line);
+	if (n > 0)
+		p->used += n;
+	if (p->used >= p->errlen)
+		return;
+	va_start(ap, fmt);
+	n = vsnprintf(p->err + p->used, p->errlen - p->used, fmt, ap);
+	va_end(ap);
+	if (n > 0)
+		p->used += n;
+	if (p->used > p->errlen)
+		p->used = p->errlen;
+}
+
+static int parse_int(const char *s, long min, long max, long *v)
+{
+	char *end;
+
+	errno = 0;
+	*v = strtol(s, &end, 10);
+	if (errno || end == s || *end || *v < min || *v > max)
+		return -1;
+	return 0;
+}
+
+static bool prefix_clean(const struct iketcp_ep *ep, int plen)
+{
+	const uint8_t *b = (const uint8_t *)&ep->addr;
+	int bits = ep->family == AF_INET ? 32 : 128;
+
+	for (int i = plen; i < bits; i++)
+		if (b[i / 8] & (0x80 >> (i % 8)))
+			return false;
+	return true;
+}
+
+static int parse_prefix(struct parser *p, const char *s, struct iketcp_ep *ep,
+			int *plen)
+{
+	char buf[INET6_ADDRSTRLEN + 8];
+	char *slash;
+	long v;
+
+	snprintf(buf, sizeof(buf), "%s", s);
+	slash = strchr(buf, '/');
+	if (slash)
+		*slash++ = 0;
+	if (iketcp_ep_parse(buf, 0, ep)) {
+		perr(p, "'%s' is not an IPv4 or IPv6 address", buf);
+		return -1;
+	}
+	*plen = ep->family == AF_INET ? 32 : 128;
+	if (slash) {
+		if (parse_int(slash, 0, *plen, &v)) {
+			perr(p, "bad prefix length '%s' (0..%d)", slash, *plen);
+			return -1;
+		}
+		*plen = v;
+	}
+	if (!prefix_clean(ep, *plen)) {
+		perr(p, "'%s' has bits set beyond /%d", s, *plen);
+		return -1;
+	}
+	return 0;
+}
+
+static void *grow(void *arr, int n, size_t sz)
+{
+	return realloc(arr, (n + 1) * sz);
+}
+
+static int parse_line(struct parser *p, struct config *cfg, char **tok, int n)
+{
+	long v;
+
+	if (!strcmp(tok[0], "peer")) {
+		struct cfg_rule r = { .port = 500, .line = p->line };
+		int pol;
+
+		if (n != 3 && n != 5) {
+			perr(p, "usage: peer <addr>[/<len>] <policy> [port <n>]");
+			return -1;
+		}
+		if (parse_prefix(p, tok[1], &r.prefix, &r.plen))
+			return -1;
+		pol = policy_parse(tok[2]);
+		if (pol < 0) {
+			perr(p, "unknown policy '%s' (expected tcp, auth, init+auth, auto, fallback or udp)",
+			     tok[2]);
+			return -1;
+		}
+		r.policy = pol;
+		if (n == 5) {
+			if (strcmp(tok[3], "port") || parse_int(tok[4], 1, 65535, &v)) {
+				perr(p, "expected 'port <1..65535>' after the policy");
+				return -1;
+			}
+			r.port = v;
+		}
+		for (int i = 0; i < cfg->nrules; i++) {
+			const struct cfg_rule *o = &cfg->rules[i];
+
+			if (o->plen == r.plen && o->prefix.family == r.prefix.family &&
+			    !memcmp(&o->prefix.addr, &r.prefix.addr,
+				    r.prefix.family == AF_INET ? 4 : 16)) {
+				perr(p, "duplicate peer %s (first at line %d)",
+				     tok[1], o->line);
+				return -1;
+			}
+		}
+		cfg->rules = grow(cfg->rules, cfg->nrules, sizeof(r));
+		if (!cfg->rules)
+			return -ENOMEM;
+		cfg->rules[cfg->nrules++] = r;
+	} else if (!strcmp(tok[0], "listen")) {
+		struct iketcp_ep ep;
+
+		if (n == 2 && !strcmp(tok[1], "off")) {
+			cfg->listen_off = true;
+			return 0;
+		}
+		if (n != 2 && n != 3) {
+			perr(p, "usage: listen <addr> [port] | listen off");
+			return -1;
+		}
+		v = 500;
+		if (n == 3 && parse_int(tok[2], 1, 65535, &v)) {
+			perr(p, "bad port '%s' (1..65535)", tok[2]);
+			return -1;
+		}
+		if (iketcp_ep_parse(tok[1], v, &ep)) {
+			perr(p, "'%s' is not an IPv4 or IPv6 address", tok[1]);
+			return -1;
+		}
+		cfg->listens = grow(cfg->listens, cfg->nlistens, sizeof(ep));
+		if (!cfg->listens)
+			return -ENOMEM;
+		cfg->listens[cfg->nlistens++] = ep;
+	} else if (!strcmp(tok[0], "log-level")) {
+		if (n != 2 || (cfg->log_level = log_level_parse(tok[1])) < 0) {
+			perr(p, "usage: log-level error|warning|notice|info|debug");
+			return -1;
+		}
+	} else {
+		static const struct {
+			const char *name;
+			long min, max;
+			size_t off;
+		} ints[] = {
+			{ "retransmit-threshold", 1, 100,
+			  offsetof(struct config, retransmit_threshold) },
+			{ "idle-timeout", 0, 30 * 86400,
+			  offsetof(struct config, idle_timeout) },
+			{ "reconnect-max", 1, 3600,
+			  offsetof(struct config, reconnect_max) },
+			{ "queue-max", 1, 100000,
+			  offsetof(struct config, queue_max) },
+			{ "hold-time", 1, 3600,
+			  offsetof(struct config, hold_time) },
+		};
+
+		for (size_t i = 0; i < sizeof(ints) / sizeof(*ints); i++) {
+			if (strcmp(tok[0], ints[i].name))
+				continue;
+			if (n != 2 || parse_int(tok[1], ints[i].min, ints[i].max, &v)) {
+				perr(p, "usage: %s <%ld..%ld>", ints[i].name,
+				     ints[i].min, ints[i].max);
+				return -1;
+			}
+			*(int *)((char *)cfg + ints[i].off) = v;
+			return 0;
+		}
+		perr(p, "unknown directive '%s'", tok[0]);
+		return -1;
+	}
+	return 0;
+}
+
+/**
+ * config_parse() - parse configuration text
+ * @path: file name for error messages
+ * @text: the contents
+ * @cfg: filled in (free with config_free(), also on error)
+ * @err: receives the errors, one "file:line: message" per line
+ * @errlen: size of @err
+ *
+ * Return: 0, or -EINVAL when the text has errors (all are reported).
+ */
+int config_parse(const char *path, const char *text, struct config *cfg,
+		 char *err, size_t errlen)
+{
+	struct parser p = { .path = path, .err = err, .errlen = errlen };
+	const char *s = text;
+
+	memset(cfg, 0, sizeof(*cfg));
+	snprintf(cfg->path, sizeof(cfg->path), "%s", path);
+	cfg->log_level = LOG_INFO;
+	cfg->retransmit_threshold = 2;
+	cfg->idle_timeout = 3600;
+	cfg->reconnect_max = 30;
+	cfg->queue_max = 64;
+	cfg->hold_time = 60;
+	if (errlen)
+		err[0] = 0;
+
+	while (*s) {
+		char line[1024], *tok[8], *q;
+		size_t len = strcspn(s, "\n");
+		int n = 0;
+
+		p.line++;
+		if (len >= sizeof(line)) {
+			perr(&p, "line too long");
+			s += len + (s[len] == '\n');
+			continue;
+		}
+		memcpy(line, s, len);
+		line[len] = 0;
+		s += len + (s[len] == '\n');
+		q = strchr(line, '#');
+		if (q)
+			*q = 0;
+		for (q = strtok(line, " \t\r"); q; q = strtok(NULL, " \t\r")) {
+			if (n == (int)(sizeof(tok) / sizeof(*tok))) {
+				perr(&p, "too many words");
+				n = -1;
+				break;
+			}
+			tok[n++] = q;
+		}
+		if (n > 0 && parse_line(&p, cfg, tok, n) == -ENOMEM)
+			return -ENOMEM;
+	}
+	if (!cfg->nlistens && !cfg->listen_off) {
+		cfg->listens = calloc(2, sizeof(*cfg->listens));
+		if (!cfg->listens)
+			return -ENOMEM;
+		iketcp_ep_parse("0.0.0.0", 500, &cfg->listens[0]);
+		iketcp_ep_parse("::", 500, &cfg->listens[1]);
+		cfg->nlistens = 2;
+	}
+	if (cfg->listen_off && cfg->nlistens) {
+		p.line = 0;
+		perr(&p, "'listen off' together with listen addresses");
+	}
+	return p.nerr ? -EINVAL : 0;
+}
+
+/**
+ * config_load() - read and parse a configuration file
+ * @path: the file
+ * @cfg: filled in (free with config_free(), also on error)
+ * @err: receives the errors, "file:line: message" each
+ * @errlen: size of @err
+ *
+ * Return: 0, -EINVAL (errors in @err) or another -errno.
+ */
+int config_load(const char *path, struct config *cfg, char *err,
+		size_t errlen)
+{
+	FILE *f = fopen(path, "r");
+	char *text;
+	long size;
+	int ret;
+
+	memset(cfg, 0, sizeof(*cfg));
+	if (!f) {
+		ret = -errno;
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return ret;
+	}
+	fseek(f, 0, SEEK_END);
+	size = ftell(f);
+	rewind(f);
+	if (size < 0 || size > (1 << 24)) {
+		fclose(f);
+		snprintf(err, errlen, "%s: not a regular file or too large", path);
+		return -EINVAL;
+	}
+	text = calloc(1, size + 1);
+	if (!text || fread(text, 1, size, f) != (size_t)size) {
+		free(text);
+		fclose(f);
+		snprintf(err, errlen, "%s: read error", path);
+		return -EIO;
+	}
+	fclose(f);
+	if (strlen(text) != (size_t)size) {
+		free(text);
+		snprintf(err, errlen, "%s: contains a NUL byte", path);
+		return -EINVAL;
+	}
+	ret = config_parse(path, text, cfg, err, errlen);
+	free(text);
+	return ret;
+}
+
+/**
+ * config_free() - release a configuration
+ * @cfg: the configuration
+ */
+void config_free(struct config *cfg)
+{
+	free(cfg->rules);
+	free(cfg->listens);
+	cfg->rules = NULL;
+	cfg->listens = NULL;
+	cfg->nrules = 0;
+	cfg->nlistens = 0;
+}
+
+static bool rule_match(const struct cfg_rule *r, const struct iketcp_ep *a)
+{
+	const uint8_t *x = (const uint8_t *)&r->prefix.addr;
+	const uint8_t *y = (const uint8_t *)&a->addr;
+	int bits = r->plen;
+
+	if (r->prefix.family != a->family)
+		return false;
+	if (memcmp(x, y, bits / 8))
+		return false;
+	if (bits % 8) {
+		uint8_t mask = 0xff << (8 - bits % 8);
+
+		return !((x[bits / 8] ^ y[bits / 8]) & mask);
+	}
+	return true;
+}
+
+/**
+ * config_lookup() - the rule for a peer address (longest prefix)
+ * @cfg: the configuration
+ * @addr: the peer's address (port ignored)
+ *
+ * Return: the rule, or NULL (then the peer is left alone: udp).
+ */
+const struct cfg_rule *config_lookup(const struct config *cfg,
+				     const struct iketcp_ep *addr)
+{
+	const struct cfg_rule *best = NULL;
+
+	for (int i = 0; i < cfg->nrules; i++)
+		if (rule_match(&cfg->rules[i], addr) &&
+		    (!best || cfg->rules[i].plen > best->plen))
+			best = &cfg->rules[i];
+	return best;
+}

@@ -1,0 +1,94 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * config.h - iketcpd configuration (/etc/iketcp/iketcpd.conf).
+ */
+#ifndef IKETCP_CONFIG_H
+#define IKETCP_CONFIG_H
+
+#include <limits.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "nl.h"
+
+/**
+ * enum iketcp_policy - which IKE messages to a peer go over TCP
+ * @POL_UDP: none (iketcpd leaves the peer alone)
+ * @POL_TCP: every IKE message
+ * @POL_AUTH: IKE_SA_INIT over UDP, IKE_AUTH and later over TCP (IKEv1:
+ *	Main Mode from message 5 on, and everything after it)
+ * @POL_INIT_AUTH: the first two exchanges over TCP, later ones over UDP
+ *	(IKEv1: Main and Aggressive Mode over TCP, Quick Mode over UDP)
+ * @POL_AUTO: a message goes over TCP when it would be fragmented on the
+ *	path (larger than the route's MTU), else over UDP
+ * @POL_FALLBACK: UDP first; once the daemon retransmitted one request
+ *	retransmit-threshold times unanswered, the peer moves to TCP
+ */
+enum iketcp_policy {
+	POL_UDP,
+	POL_TCP,
+	POL_AUTH,
+	POL_INIT_AUTH,
+	POL_AUTO,
+	POL_FALLBACK,
+};
+
+/**
+ * struct cfg_rule - one "peer" line
+ * @prefix: peer address prefix (port unused)
+ * @plen: prefix length
+ * @policy: enum iketcp_policy
+ * @port: TCP port of the peer's iketcp listener
+ * @line: line number in the file
+ */
+struct cfg_rule {
+	struct iketcp_ep prefix;
+	int plen;
+	enum iketcp_policy policy;
+	uint16_t port;
+	int line;
+};
+
+/**
+ * struct config - a parsed configuration
+ * @path: the file
+ * @rules: peer rules
+ * @nrules: how many
+ * @listens: TCP listeners (address and port)
+ * @nlistens: how many; the default (0.0.0.0 and :: port 500) when none
+ *	is configured, unless @listen_off
+ * @listen_off: "listen off": no listener (initiator-only gateway)
+ * @log_level: syslog level
+ * @retransmit_threshold: retransmissions before "fallback" moves to TCP
+ * @idle_timeout: seconds without IKE traffic after which a peer's
+ *	connection is closed and not reopened
+ * @reconnect_max: longest reconnect back-off, seconds
+ * @queue_max: messages a peer may have waiting for its connection
+ * @hold_time: seconds a waiting message is kept before it is dropped
+ */
+struct config {
+	char path[PATH_MAX];
+	struct cfg_rule *rules;
+	int nrules;
+	struct iketcp_ep *listens;
+	int nlistens;
+	bool listen_off;
+	int log_level;
+	int retransmit_threshold;
+	int idle_timeout;
+	int reconnect_max;
+	int queue_max;
+	int hold_time;
+};
+
+int config_load(const char *path, struct config *cfg, char *err,
+		size_t errlen);
+int config_parse(const char *path, const char *text, struct config *cfg,
+		 char *err, size_t errlen);
+void config_free(struct config *cfg);
+const struct cfg_rule *config_lookup(const struct config *cfg,
+				     const struct iketcp_ep *addr);
+const char *policy_name(enum iketcp_policy p);
+int policy_parse(const char *s);
+
+#endif /* IKETCP_CONFIG_H */

@@ -1,0 +1,244 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * ctl.c - iketcpd's status socket (a unix stream socket): one request line
+ * ("status" or "status-json"), one answer, then the connection closes.
+ * iketcpctl status is its client.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "daemon.h"
+#include "log.h"
+
+struct out {
+	char *buf;
+	size_t len;
+	size_t cap;
+	bool json;
+	bool first;
+};
+
+__attribute__((format(printf, 2, 3)))
+static void put(struct out *o, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	for (;;) {
+		va_start(ap, fmt);
+		n = vsnprintf(o->buf + o->len, o->cap - o->len, fmt, ap);
+		va_end(ap);
+		if (n < 0)
+			return;
+		if (o->len + n < o->cap) {
+			o->len += n;
+			return;
+		}
+		o->cap = (o->cap + n) * 2;
+		o->buf = realloc(o->buf, o->cap);
+		if (!o->buf) {
+			o->cap = o->len = 0;
+			return;
+		}
+	}
+}
+
+static const char *addr_s(const struct iketcp_ep *ep, char *buf, size_t len)
+{
+	if (!ep->family)
+		return "";
+	inet_ntop(ep->family, &ep->addr, buf, len);
+	return buf;
+}
+
+static const char *peer_state(const struct peer *p)
+{
+	const struct conn *c;
+
+	if (p->cur && p->cur->id)
+		return "up";
+	for (c = p->conns; c; c = c->next)
+		if (c->connecting || !c->id)
+			return "connecting";
+	return p->next_connect ? "reconnecting" : "down";
+}
+
+static void put_peer(struct peer *p, void *arg)
+{
+	struct out *o = arg;
+	char r[64], l[64];
+	const struct peer_stats *s = &p->stats;
+
+	addr_s(&p->remote, r, sizeof(r));
+	addr_s(&p->local, l, sizeof(l));
+	if (o->json) {
+		put(o, "%s{\"remote\":\"%s\",\"local\":\"%s\",\"state\":\"%s\",\"conn\":%u,"
+		    "\"opened_by\":\"%s\",\"generation\":%u,\"queued\":%d,\"fallback_tcp\":%s,"
+		    "\"tcp_out\":%llu,\"tcp_in\":%llu,\"udp_out\":%llu,\"suppressed\":%llu,"
+		    "\"resent\":%llu,\"connects\":%llu,\"accepts\":%llu,"
+		    "\"connect_failures\":%llu,\"dropped\":%llu}",
+		    o->first ? "" : ",", r, l, peer_state(p),
+		    p->cur ? p->cur->id : 0, p->originator ? "us" : "peer",
+		    p->gen, p->qlen, p->fallback_tcp ? "true" : "false",
+		    (unsigned long long)s->tcp_out, (unsigned long long)s->tcp_in,
+		    (unsigned long long)s->udp_out,
+		    (unsigned long long)s->suppressed,
+		    (unsigned long long)s->resent, (unsigned long long)s->connects,
+		    (unsigned long long)s->accepts,
+		    (unsigned long long)s->connect_failures,
+		    (unsigned long long)s->dropped);
+	} else {
+		put(o, "peer %s: %s", r, peer_state(p));
+		if (p->cur && p->cur->id)
+			put(o, " (conn %u, opened by %s, generation %u)",
+			    p->cur->id, p->originator ? "us" : "the peer", p->gen);
+		put(o, "%s\n  tcp out %llu in %llu, udp out %llu, retransmissions suppressed %llu, resent %llu, queued %d, dropped %llu\n",
+		    p->fallback_tcp ? " [fallback: tcp]" : "",
+		    (unsigned long long)s->tcp_out, (unsigned long long)s->tcp_in,
+		    (unsigned long long)s->udp_out,
+		    (unsigned long long)s->suppressed,
+		    (unsigned long long)s->resent, p->qlen,
+		    (unsigned long long)s->dropped);
+	}
+	o->first = false;
+}
+
+static void status(struct daemon *d, struct out *o)
+{
+	const struct daemon_stats *s = &d->stats;
+	char a[64];
+
+	if (o->json) {
+		put(o, "{\"pid\":%d,\"uptime_s\":%lld,\"config\":\"%s\",\"policies\":[",
+		    getpid(), (now_ms() - d->started) / 1000, d->cfg.path);
+		for (int i = 0; i < d->cfg.nrules; i++) {
+			const struct cfg_rule *r = &d->cfg.rules[i];
+
+			put(o, "%s{\"peer\":\"%s/%d\",\"policy\":\"%s\",\"port\":%u,\"line\":%d}",
+			    i ? "," : "", addr_s(&r->prefix, a, sizeof(a)),
+			    r->plen, policy_name(r->policy), r->port, r->line);
+		}
+		put(o, "],\"counters\":{\"captured\":%llu,\"to_tcp\":%llu,\"to_udp\":%llu,"
+		    "\"from_tcp\":%llu,\"injected\":%llu,\"inject_errors\":%llu,"
+		    "\"refused\":%llu,\"enobufs\":%llu,\"bad_msgs\":%llu},"
+		    "\"sas\":%d,\"peers\":[",
+		    (unsigned long long)s->captured, (unsigned long long)s->to_tcp,
+		    (unsigned long long)s->to_udp, (unsigned long long)s->from_tcp,
+		    (unsigned long long)s->injected,
+		    (unsigned long long)s->inject_errors,
+		    (unsigned long long)s->refused, (unsigned long long)s->enobufs,
+		    (unsigned long long)s->bad_msgs, d->nsas);
+		o->first = true;
+		peer_for_each(d, put_peer, o);
+		put(o, "]}\n");
+		return;
+	}
+	put(o, "iketcpd pid %d, up %lld s, config %s\n", getpid(),
+	    (now_ms() - d->started) / 1000, d->cfg.path);
+	for (int i = 0; i < d->cfg.nrules; i++) {
+		const struct cfg_rule *r = &d->cfg.rules[i];
+
+		put(o, "policy %s/%d %s (tcp port %u, line %d)\n",
+		    addr_s(&r->prefix, a, sizeof(a)), r->plen,
+		    policy_name(r->policy), r->port, r->line);
+	}
+	put(o, "counters: captured %llu (tcp %llu, udp %llu), from tcp %llu, injected %llu (errors %llu), refused %llu, overruns %llu, bad %llu; %d IKE SAs\n",
+	    (unsigned long long)s->captured, (unsigned long long)s->to_tcp,
+	    (unsigned long long)s->to_udp, (unsigned long long)s->from_tcp,
+	    (unsigned long long)s->injected, (unsigned long long)s->inject_errors,
+	    (unsigned long long)s->refused, (unsigned long long)s->enobufs,
+	    (unsigned long long)s->bad_msgs, d->nsas);
+	peer_for_each(d, put_peer, o);
+}
+
+/**
+ * ctl_open() - create the status socket
+ * @d: daemon
+ * @path: its path
+ *
+ * Return: 0 or -1.
+ */
+int ctl_open(struct daemon *d, const char *path)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	int fd;
+
+	if (strlen(path) >= sizeof(sun.sun_path)) {
+		log_err("control socket path too long: %s", path);
+		return -1;
+	}
+	strcpy(sun.sun_path, path);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -1;
+	unlink(path);
+	if (bind(fd, (void *)&sun, sizeof(sun)) || listen(fd, 16)) {
+		log_err("control socket %s: %s", path, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	chmod(path, 0600);
+	return loop_add(d, fd, EPOLLIN, EV_CTL, NULL);
+}
+
+/**
+ * ctl_serve() - answer one client of the status socket
+ * @d: daemon
+ * @lfd: the listening socket
+ */
+void ctl_serve(struct daemon *d, int lfd)
+{
+	struct timeval tv = { .tv_sec = 1 };
+	struct out o = {};
+	char req[64] = "";
+	ssize_t n;
+	int fd;
+
+	fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+	if (fd < 0)
+		return;
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	n = read(fd, req, sizeof(req) - 1);
+	if (n > 0) {
+		req[n] = 0;
+		req[strcspn(req, "\r\n")] = 0;
+	}
+	o.cap = 4096;
+	o.buf = malloc(o.cap);
+	if (o.buf) {
+		if (!strcmp(req, "status") || !strcmp(req, "status-json")) {
+			o.json = !strcmp(req, "status-json");
+			status(d, &o);
+		} else {
+			put(&o, "error: unknown request '%s' (status, status-json)\n",
+			    req);
+		}
+		for (size_t off = 0; off < o.len; off += n) {
+			n = write(fd, o.buf + off, o.len - off);
+			if (n <= 0)
+				break;
+		}
+	}
+	free(o.buf);
+	close(fd);
+}
+
+/**
+ * ctl_close() - remove the status socket
+ * @path: its path
+ */
+void ctl_close(const char *path)
+{
+	unlink(path);
+}

@@ -1,0 +1,447 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * iketcpd - carries an unmodified UDP IKE daemon's traffic to selected
+ * peers over TCP port 500 (draft-nir-ipsecme-ike-tcp), through the iketcp
+ * kernel module. This file: options, start-up, the event loop, signals.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <sys/timerfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "daemon.h"
+#include "log.h"
+
+#define IKETCPD_VERSION "0.1.0"
+#define DEFAULT_CONFIG "/etc/iketcp/iketcpd.conf"
+#define DEFAULT_CTL "/run/iketcpd.sock"
+#define TICK_MS 100
+
+struct loop_item {
+	enum ev_kind kind;
+	int fd;
+	void *ptr;
+};
+
+static struct loop_item **items;
+static int nitems;
+
+/**
+ * now_ms() - monotonic time in milliseconds
+ *
+ * Return: the time.
+ */
+long long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
+}
+
+/**
+ * loop_add() - watch a file descriptor
+ * @d: daemon
+ * @fd: the descriptor
+ * @events: EPOLLIN / EPOLLOUT
+ * @kind: what it is
+ * @ptr: its object
+ *
+ * Return: 0 or -1.
+ */
+int loop_add(struct daemon *d, int fd, uint32_t events, enum ev_kind kind,
+	     void *ptr)
+{
+	struct epoll_event e = { .events = events };
+	struct loop_item *it;
+
+	if (fd >= nitems) {
+		int n = fd + 64;
+		struct loop_item **ni = realloc(items, n * sizeof(*items));
+
+		if (!ni)
+			return -1;
+		memset(ni + nitems, 0, (n - nitems) * sizeof(*items));
+		items = ni;
+		nitems = n;
+	}
+	it = malloc(sizeof(*it));
+	if (!it)
+		return -1;
+	*it = (struct loop_item){ .kind = kind, .fd = fd, .ptr = ptr };
+	e.data.ptr = it;
+	if (epoll_ctl(d->epfd, EPOLL_CTL_ADD, fd, &e)) {
+		free(it);
+		return -1;
+	}
+	free(items[fd]);
+	items[fd] = it;
+	return 0;
+}
+
+/**
+ * loop_del() - stop watching a file descriptor (before closing it)
+ * @d: daemon
+ * @fd: the descriptor
+ */
+void loop_del(struct daemon *d, int fd)
+{
+	if (fd < 0 || fd >= nitems || !items[fd])
+		return;
+	epoll_ctl(d->epfd, EPOLL_CTL_DEL, fd, NULL);
+	free(items[fd]);
+	items[fd] = NULL;
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"Usage: iketcpd [OPTIONS]\n"
+		"\n"
+		"Carry the local IKE daemon's traffic to selected peers over TCP port 500\n"
+		"(IKE over TCP, draft-nir-ipsecme-ike-tcp) through the iketcp kernel module.\n"
+		"The IKE daemon (strongSwan, libreswan, ...) is not modified: it keeps\n"
+		"talking UDP 500/4500.\n"
+		"\n"
+		"Options:\n"
+		"  -c, --config FILE      configuration (default " DEFAULT_CONFIG ")\n"
+		"  -f, --foreground       log to stderr instead of syslog\n"
+		"  -l, --log-level LEVEL  error, warning, notice, info, debug (overrides the file)\n"
+		"  -s, --ctl PATH         status socket (default " DEFAULT_CTL ")\n"
+		"      --check            check the configuration and exit\n"
+		"  -V, --version          print the version\n"
+		"  -h, --help             this help\n"
+		"\n"
+		"Signals: SIGHUP reloads the configuration (connections stay up; a file\n"
+		"with errors is refused and the previous configuration kept), SIGTERM and\n"
+		"SIGINT stop. Status: iketcpctl status [--json].\n");
+}
+
+static bool rule_same(const struct cfg_rule *a, const struct cfg_rule *b)
+{
+	return a->plen == b->plen && a->prefix.family == b->prefix.family &&
+	       !memcmp(&a->prefix.addr, &b->prefix.addr,
+		       a->prefix.family == AF_INET6 ? 16 : 4);
+}
+
+/* Make the kernel's capture rules those of @nc (new first, then stale
+ * ones removed, so that no captured peer is briefly left out).
+ */
+static int apply_capture(struct daemon *d, const struct config *oc,
+			 const struct config *nc)
+{
+	int ret = 0;
+
+	for (int i = 0; i < nc->nrules; i++) {
+		const struct cfg_rule *r = &nc->rules[i];
+
+		if (iketcp_nl_capture_add(&d->cmd, &r->prefix, r->plen,
+					  r->policy != POL_UDP)) {
+			log_err("%s:%d: capture rule refused by the kernel: %s",
+				nc->path, r->line, d->cmd.err);
+			ret = -1;
+		}
+	}
+	for (int i = 0; oc && i < oc->nrules; i++) {
+		bool keep = false;
+
+		for (int j = 0; j < nc->nrules && !keep; j++)
+			keep = rule_same(&oc->rules[i], &nc->rules[j]);
+		if (!keep)
+			iketcp_nl_capture_del(&d->cmd, &oc->rules[i].prefix,
+					      oc->rules[i].plen);
+	}
+	return ret;
+}
+
+static void report_errors(const char *err)
+{
+	char *copy = strdup(err), *line, *save = NULL;
+
+	for (line = strtok_r(copy, "\n", &save); line;
+	     line = strtok_r(NULL, "\n", &save))
+		log_err("%s", line);
+	free(copy);
+}
+
+static bool listens_same(const struct config *a, const struct config *b)
+{
+	if (a->nlistens != b->nlistens)
+		return false;
+	for (int i = 0; i < a->nlistens; i++)
+		if (memcmp(&a->listens[i], &b->listens[i], sizeof(a->listens[i])))
+			return false;
+	return true;
+}
+
+static void update_port(struct peer *p, void *arg)
+{
+	const struct cfg_rule *r = config_lookup(arg, &p->remote);
+
+	p->tcp_port = r ? r->port : 500;
+}
+
+static void reload(struct daemon *d, const char *path, int log_override)
+{
+	struct config nc;
+	char err[4096];
+
+	if (config_load(path, &nc, err, sizeof(err))) {
+		report_errors(err);
+		log_err("configuration not reloaded: keeping the previous one");
+		config_free(&nc);
+		return;
+	}
+	apply_capture(d, &d->cfg, &nc);
+	if (!listens_same(&d->cfg, &nc)) {
+		for (int i = 0; i < d->nlisten; i++) {
+			loop_del(d, d->listen_fds[i]);
+			close(d->listen_fds[i]);
+		}
+		free(d->listen_fds);
+		d->listen_fds = NULL;
+		d->nlisten = 0;
+		config_free(&d->cfg);
+		d->cfg = nc;
+		peer_listen(d);
+	} else {
+		config_free(&d->cfg);
+		d->cfg = nc;
+	}
+	log_set_level(log_override >= 0 ? log_override : d->cfg.log_level);
+	peer_for_each(d, update_port, &d->cfg);
+	log_notice("configuration reloaded from %s: %d peer rules", path,
+		   d->cfg.nrules);
+}
+
+static int on_event(const struct iketcp_event *ev, void *arg)
+{
+	struct daemon *d = arg;
+
+	switch (ev->cmd) {
+	case IKETCP_CMD_UDP_CAPTURED:
+		bridge_captured(d, ev);
+		break;
+	case IKETCP_CMD_MSG:
+		bridge_from_tcp(d, ev);
+		break;
+	case IKETCP_CMD_CONN_ATTACHED:
+		peer_attached(d, ev);
+		break;
+	case IKETCP_CMD_CONN_ENDED:
+		peer_ended(d, ev);
+		break;
+	}
+	return 0;
+}
+
+static void drain_netlink(struct daemon *d)
+{
+	bool overrun = false;
+	int ret;
+
+	for (;;) {
+		ret = iketcp_nl_recv(&d->evt, false, on_event, d);
+		if (ret == -ENOBUFS) {
+			/* the kernel holds back what did not fit: drain, resume */
+			d->stats.enobufs++;
+			overrun = true;
+			continue;
+		}
+		if (ret == -EAGAIN || ret == -EINTR)
+			break;
+		if (ret < 0) {
+			log_err("netlink: %s", strerror(-ret));
+			break;
+		}
+	}
+	if (overrun && iketcp_nl_resume(&d->cmd))
+		log_warn("netlink resume: %s", d->cmd.err);
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "foreground", no_argument, NULL, 'f' },
+		{ "log-level", required_argument, NULL, 'l' },
+		{ "ctl", required_argument, NULL, 's' },
+		{ "check", no_argument, NULL, 'C' },
+		{ "version", no_argument, NULL, 'V' },
+		{ "help", no_argument, NULL, 'h' },
+		{}
+	};
+	const char *path = DEFAULT_CONFIG, *ctl = DEFAULT_CTL;
+	int c, log_override = -1, sfd, tfd, ret = 1;
+	bool foreground = false, check = false, running = true;
+	struct itimerspec its = {
+		.it_interval = { .tv_nsec = TICK_MS * 1000000 },
+		.it_value = { .tv_nsec = TICK_MS * 1000000 },
+	};
+	long long last_gc = 0;
+	struct daemon d = {};
+	char err[4096];
+	sigset_t mask;
+
+	while ((c = getopt_long(argc, argv, "c:fl:s:Vh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'c':
+			path = optarg;
+			break;
+		case 'f':
+			foreground = true;
+			break;
+		case 'l':
+			log_override = log_level_parse(optarg);
+			if (log_override < 0) {
+				fprintf(stderr, "iketcpd: unknown log level '%s'\n",
+					optarg);
+				return 2;
+			}
+			break;
+		case 's':
+			ctl = optarg;
+			break;
+		case 'C':
+			check = true;
+			break;
+		case 'V':
+			printf("iketcpd %s\n", IKETCPD_VERSION);
+			return 0;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (optind < argc) {
+		usage(stderr);
+		return 2;
+	}
+
+	if (config_load(path, &d.cfg, err, sizeof(err))) {
+		fprintf(stderr, "%s\niketcpd: refusing to start with this configuration\n",
+			err);
+		config_free(&d.cfg);
+		return 1;
+	}
+	if (check) {
+		printf("%s: OK (%d peer rules)\n", path, d.cfg.nrules);
+		config_free(&d.cfg);
+		return 0;
+	}
+	log_init(foreground, log_override >= 0 ? log_override : d.cfg.log_level);
+	d.started = now_ms();
+	signal(SIGPIPE, SIG_IGN);
+
+	if (iketcp_nl_open(&d.evt) || iketcp_nl_open(&d.cmd)) {
+		log_err("%s", d.evt.err[0] ? d.evt.err : d.cmd.err);
+		if (strstr(d.evt.err, "not found"))
+			log_err("load it first: modprobe iketcp (or insmod iketcp.ko)");
+		goto out;
+	}
+	iketcp_nl_set_rcvbuf(&d.evt, 4 << 20);
+	if (iketcp_nl_register(&d.evt)) {
+		log_err("cannot register as the helper of this network namespace: %s",
+			d.evt.err);
+		goto out_nl;
+	}
+	d.epfd = epoll_create1(EPOLL_CLOEXEC);
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGHUP);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	sigprocmask(SIG_BLOCK, &mask, NULL);
+	sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+	tfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+	timerfd_settime(tfd, 0, &its, NULL);
+	if (d.epfd < 0 || sfd < 0 || tfd < 0 ||
+	    loop_add(&d, iketcp_nl_fd(&d.evt), EPOLLIN, EV_NL, NULL) ||
+	    loop_add(&d, sfd, EPOLLIN, EV_SIGNAL, NULL) ||
+	    loop_add(&d, tfd, EPOLLIN, EV_TIMER, NULL)) {
+		log_err("event loop set-up: %s", strerror(errno));
+		goto out_nl;
+	}
+	if (peer_listen(&d))
+		goto out_nl;
+	if (apply_capture(&d, NULL, &d.cfg))
+		goto out_peers;
+	ctl_open(&d, ctl);
+	log_notice("iketcpd %s started: %d peer rules from %s", IKETCPD_VERSION,
+		   d.cfg.nrules, path);
+	drain_netlink(&d);
+
+	while (running) {
+		struct epoll_event evs[64];
+		int n = epoll_wait(d.epfd, evs, 64, -1);
+
+		if (n < 0 && errno != EINTR) {
+			log_err("epoll: %s", strerror(errno));
+			break;
+		}
+		for (int i = 0; i < n; i++) {
+			struct loop_item *it = evs[i].data.ptr;
+			struct signalfd_siginfo si;
+			uint64_t ticks;
+
+			switch (it->kind) {
+			case EV_NL:
+				drain_netlink(&d);
+				break;
+			case EV_LISTEN:
+				peer_accept(&d, it->fd);
+				break;
+			case EV_CONNECT:
+				peer_connect_done(&d, it->ptr);
+				break;
+			case EV_CTL:
+				ctl_serve(&d, it->fd);
+				break;
+			case EV_TIMER:
+				if (read(it->fd, &ticks, sizeof(ticks)) < 0)
+					break;
+				peer_tick(&d, now_ms());
+				if (now_ms() - last_gc > 60000) {
+					last_gc = now_ms();
+					bridge_gc(&d, last_gc);
+				}
+				break;
+			case EV_SIGNAL:
+				while (read(it->fd, &si, sizeof(si)) == sizeof(si)) {
+					if (si.ssi_signo == SIGHUP) {
+						reload(&d, path, log_override);
+					} else {
+						log_notice("signal %d: stopping",
+							   si.ssi_signo);
+						running = false;
+					}
+				}
+				break;
+			}
+			/* requests may have kept notifications aside */
+			if (iketcp_nl_pending(&d.evt))
+				drain_netlink(&d);
+		}
+	}
+	ret = 0;
+	iketcp_nl_capture_flush(&d.cmd);
+	ctl_close(ctl);
+out_peers:
+	peer_close_all(&d);
+	bridge_free(&d);
+out_nl:
+	iketcp_nl_close(&d.evt);
+	iketcp_nl_close(&d.cmd);
+out:
+	config_free(&d.cfg);
+	return ret;
+}
