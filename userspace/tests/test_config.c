@@ -1,0 +1,127 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * test_config.c - iketcpd.conf parser: valid files, every error with its
+ * file:line, longest-prefix lookup.
+ */
+#include <string.h>
+
+#include "kselftest_harness.h"
+#include <syslog.h>
+
+#include "config.h"
+
+static char err[4096];
+
+TEST(valid_file)
+{
+	struct config c;
+	const char *text =
+		"# gateway\n"
+		"listen 192.0.2.1\n"
+		"listen :: 5000\n"
+		"log-level debug\n"
+		"retransmit-threshold 3\n"
+		"peer 198.51.100.0/24 tcp\n"
+		"peer 198.51.100.7 auth port 4501   # one exception\n"
+		"peer 2001:db8::/32 init+auth\n"
+		"peer 0.0.0.0/0 udp\n";
+
+	ASSERT_EQ(0, config_parse("t.conf", text, &c, err, sizeof(err)))
+		TH_LOG("%s", err);
+	ASSERT_EQ(4, c.nrules);
+	ASSERT_EQ(2, c.nlistens);
+	EXPECT_EQ(5000, c.listens[1].port);
+	EXPECT_EQ(LOG_DEBUG, c.log_level);
+	EXPECT_EQ(3, c.retransmit_threshold);
+	EXPECT_EQ(POL_AUTH, c.rules[1].policy);
+	EXPECT_EQ(4501, c.rules[1].port);
+	EXPECT_EQ(7, c.rules[1].line);
+	config_free(&c);
+}
+
+TEST(defaults)
+{
+	struct config c;
+
+	ASSERT_EQ(0, config_parse("t.conf", "", &c, err, sizeof(err)));
+	EXPECT_EQ(2, c.nlistens);	/* 0.0.0.0 and :: port 500 */
+	EXPECT_EQ(500, c.listens[0].port);
+	EXPECT_EQ(2, c.retransmit_threshold);
+	EXPECT_EQ(0, c.nrules);
+	config_free(&c);
+	ASSERT_EQ(0, config_parse("t.conf", "listen off\n", &c, err, sizeof(err)));
+	EXPECT_EQ(0, c.nlistens);
+	config_free(&c);
+}
+
+static void bad(struct __test_metadata *_metadata, const char *text,
+		const char *want)
+{
+	struct config c;
+
+	ASSERT_EQ(-EINVAL, config_parse("gw.conf", text, &c, err, sizeof(err)));
+	EXPECT_NE(NULL, strstr(err, want)) TH_LOG("got: %s", err);
+	config_free(&c);
+}
+
+TEST(errors_name_file_and_line)
+{
+	bad(_metadata, "peer 10.0.0.0/8 tcpp\n",
+	    "gw.conf:1: unknown policy 'tcpp'");
+	bad(_metadata, "\n\npeer 10.0.0.1/8 tcp\n",
+	    "gw.conf:3: '10.0.0.1/8' has bits set beyond /8");
+	bad(_metadata, "peer 10.0.0.0/33 tcp\n", "gw.conf:1: bad prefix length");
+	bad(_metadata, "peer nothere tcp\n", "gw.conf:1: 'nothere' is not an IPv4");
+	bad(_metadata, "peer 10.0.0.0/8 tcp port 0\n", "gw.conf:1: expected 'port");
+	bad(_metadata, "peer 10.0.0.0/8\n", "gw.conf:1: usage: peer");
+	bad(_metadata, "peer 10.0.0.0/8 tcp\npeer 10.0.0.0/8 udp\n",
+	    "gw.conf:2: duplicate peer 10.0.0.0/8 (first at line 1)");
+	bad(_metadata, "listen 1.2.3\n", "gw.conf:1: '1.2.3' is not");
+	bad(_metadata, "listen 1.2.3.4 99999\n", "gw.conf:1: bad port");
+	bad(_metadata, "log-level loud\n", "gw.conf:1: usage: log-level");
+	bad(_metadata, "retransmit-threshold 0\n", "gw.conf:1: usage: retransmit-threshold");
+	bad(_metadata, "frobnicate\n", "gw.conf:1: unknown directive 'frobnicate'");
+	bad(_metadata, "listen off\nlisten 1.2.3.4\n", "'listen off' together");
+}
+
+TEST(all_errors_reported)
+{
+	struct config c;
+
+	ASSERT_EQ(-EINVAL, config_parse("gw.conf", "a\nb\nc\n", &c, err,
+					 sizeof(err)));
+	EXPECT_NE(NULL, strstr(err, "gw.conf:1:"));
+	EXPECT_NE(NULL, strstr(err, "gw.conf:2:"));
+	EXPECT_NE(NULL, strstr(err, "gw.conf:3:"));
+	config_free(&c);
+}
+
+TEST(longest_prefix_wins)
+{
+	struct iketcp_ep a;
+	struct config c;
+	const struct cfg_rule *r;
+
+	ASSERT_EQ(0, config_parse("t.conf",
+				  "peer 0.0.0.0/0 tcp\npeer 10.0.0.0/8 auth\n"
+				  "peer 10.1.2.3 udp\npeer ::/0 fallback\n",
+				  &c, err, sizeof(err)));
+	iketcp_ep_parse("10.1.2.3", 0, &a);
+	r = config_lookup(&c, &a);
+	ASSERT_NE(NULL, r);
+	EXPECT_EQ(POL_UDP, r->policy);
+	iketcp_ep_parse("10.1.2.4", 0, &a);
+	EXPECT_EQ(POL_AUTH, config_lookup(&c, &a)->policy);
+	iketcp_ep_parse("192.0.2.1", 0, &a);
+	EXPECT_EQ(POL_TCP, config_lookup(&c, &a)->policy);
+	iketcp_ep_parse("2001:db8::1", 0, &a);
+	EXPECT_EQ(POL_FALLBACK, config_lookup(&c, &a)->policy);
+	config_free(&c);
+	ASSERT_EQ(0, config_parse("t.conf", "peer 10.0.0.0/8 tcp\n", &c, err,
+				  sizeof(err)));
+	iketcp_ep_parse("2001:db8::1", 0, &a);
+	EXPECT_EQ(NULL, config_lookup(&c, &a));
+	config_free(&c);
+}
+
+TEST_HARNESS_MAIN
