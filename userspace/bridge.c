@@ -279,6 +279,12 @@ void bridge_from_tcp(struct daemon *d, const struct iketcp_event *ev)
 	if (sa->ports_known) {
 		lport = sa->lport;
 		rport = sa->rport;
+	} else if (h.major == 2 && h.exchange != IKEV2_IKE_SA_INIT) {
+		/* An IKEv2 SA we have not seen set up (iketcpd restarted):
+		 * daemons move IKE to 4500 after IKE_SA_INIT when both ends
+		 * support NAT traversal, which they all do nowadays.
+		 */
+		lport = rport = 4500;
 	}
 	if (h.major == 2) {
 		if (!(h.flags & IKEV2_FLAG_RESPONSE)) {
