@@ -18,10 +18,11 @@ BUILD = build/$(KVER)
 IKETCP_DEBUG ?= y
 KCFLAGS_EXTRA ?=
 SERIES = 6.1 6.12
+FUZZ_TIME ?= 60
 
 .PHONY: all module modules-all userspace selftests check check-host check-vm \
 	checkpatch kernel-doc setup demo bench clean install install-module \
-	install-userspace dkms-install test-vmrun
+	install-userspace dkms-install test-vmrun fuzz fuzz-smoke
 
 all: module userspace selftests
 
@@ -87,6 +88,13 @@ install-userspace: userspace
 
 dkms-install:
 	scripts/dkms-install.sh
+
+# libFuzzer on the parsers (host only, clang): FUZZ_TIME seconds each
+fuzz:
+	$(MAKE) -C fuzz run FUZZ_TIME=$(FUZZ_TIME)
+
+fuzz-smoke:
+	$(MAKE) -C fuzz smoke
 
 clean:
 	rm -rf build
