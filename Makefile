@@ -49,6 +49,7 @@ userspace:
 
 selftests: userspace
 	$(MAKE) -C selftests
+	@selftests/e2e/pki.sh
 
 checkpatch:
 	@scripts/checkpatch.sh

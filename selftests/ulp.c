@@ -580,6 +580,40 @@ TEST_F(ulp, concurrent_senders_never_interleave)
 	iketcp_stream_free(&s);
 }
 
+TEST_F(ulp, first_message_timeout)
+{
+	const struct iketcp_event *ev;
+	struct iketcp_event cur;
+	uint8_t m[200];
+	int cli, srv, cli2, srv2;
+	uint32_t id, id2;
+
+	ASSERT_EQ(0, iketcp_nl_netns_set_first_msg_timeout(&self->nl, 600));
+	/* silent peer */
+	id = fixture_conn(_metadata, self, variant->family, &cli, &srv);
+	/* slowloris: a partial header, then nothing */
+	id2 = fixture_conn(_metadata, self, variant->family, &cli2, &srv2);
+	mk_msg(m, sizeof(m), 0x20, 34, 1);
+	ASSERT_EQ(0, write_all(cli2, m, 20));
+	/* the fixture's connection delivers a message in time */
+	ASSERT_EQ(0, write_all(self->cli, m, sizeof(m)));
+	ev = wait_end(self, id);
+	ASSERT_NE(NULL, ev);
+	EXPECT_EQ(IKETCP_REASON_TIMEOUT, ev->reason);
+	ev = wait_end(self, id2);
+	ASSERT_NE(NULL, ev);
+	EXPECT_EQ(IKETCP_REASON_TIMEOUT, ev->reason);
+	EXPECT_TRUE(peer_was_reset(cli));
+	EXPECT_TRUE(peer_was_reset(cli2));
+	usleep(700000);
+	ASSERT_EQ(0, iketcp_nl_conn_get(&self->nl, self->id, &cur));
+	EXPECT_EQ(IKETCP_CONN_STATE_ACTIVE, cur.state);
+	close(cli);
+	close(srv);
+	close(cli2);
+	close(srv2);
+}
+
 TEST_F(ulp, counters_in_dump)
 {
 	struct iketcp_event cur;

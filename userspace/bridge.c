@@ -38,6 +38,16 @@ static int sa_cmp(const void *a, const void *b)
 		      x->peer.family == AF_INET6 ? 16 : 4);
 }
 
+static struct sa *sa_find(struct daemon *d, const struct iketcp_ep *peer,
+			  uint64_t spi_i)
+{
+	struct sa key = { .spi_i = spi_i, .peer = *peer }, **found;
+
+	key.peer.port = 0;
+	found = tfind(&key, &d->sas, sa_cmp);
+	return found ? *found : NULL;
+}
+
 static struct sa *sa_get(struct daemon *d, const struct iketcp_ep *peer,
 			 uint64_t spi_i, uint8_t major)
 {
@@ -269,6 +279,38 @@ void bridge_from_tcp(struct daemon *d, const struct iketcp_event *ev)
 		return;
 	}
 	p = c ? c->peer : peer_get(d, &ev->remote, &ev->local);
+	if (c && !c->originator && !c->nmsgs && !ike_is_phase1_start(&h) &&
+	    !sa_find(d, &ev->remote, h.spi_i)) {
+		/* a peer must start with an IKE SA, or continue a known one */
+		d->stats.first_refused++;
+		log_notice("peer %s: first message on its connection (%s, SPIr %llx) starts no IKE SA and continues none: closing",
+			   ep_str(&ev->remote), ike_exchange_name(&h),
+			   (unsigned long long)h.spi_r);
+		iketcp_nl_conn_close(&d->cmd, c->id);
+		return;
+	}
+	if (c) {
+		double rate = d->cfg.max_rate;
+
+		c->tokens += (now - c->refilled) * rate / 1000;
+		if (!c->nmsgs || c->tokens > 2 * rate)
+			c->tokens = 2 * rate;
+		c->refilled = now;
+		c->nmsgs++;
+		if (c->tokens < 1) {
+			static long long warned_rate;
+
+			d->stats.rate_dropped++;
+			if (now - warned_rate > 5000) {
+				warned_rate = now;
+				log_warn("peer %s: more than %d messages/s on connection %u, dropping",
+					 ep_str(&ev->remote), d->cfg.max_rate,
+					 c->id);
+			}
+			return;
+		}
+		c->tokens -= 1;
+	}
 	sa = sa_get(d, &ev->remote, h.spi_i, h.major);
 	if (!p || !sa)
 		return;
@@ -482,6 +524,46 @@ static void sa_free(void *node)
 
 	sa_out_clear(sa);
 	free(sa);
+}
+
+/**
+ * bridge_sa_get() - the SA of a peer and initiator SPI, created if new
+ * @d: daemon
+ * @peer: the peer's address
+ * @spi_i: initiator SPI
+ * @major: IKE version
+ *
+ * Return: the SA or NULL.
+ */
+struct sa *bridge_sa_get(struct daemon *d, const struct iketcp_ep *peer,
+			 uint64_t spi_i, uint8_t major)
+{
+	return sa_get(d, peer, spi_i, major);
+}
+
+static void (*sa_walk_fn)(struct sa *sa, void *arg);
+static void *sa_walk_arg;
+
+static void sa_walk(const void *node, VISIT v, int depth)
+{
+	(void)depth;
+	if (v == postorder || v == leaf)
+		sa_walk_fn(*(struct sa *const *)node, sa_walk_arg);
+}
+
+/**
+ * bridge_sa_for_each() - call @fn for every SA (which must not add or
+ *	remove SAs)
+ * @d: daemon
+ * @fn: the function
+ * @arg: passed to @fn
+ */
+void bridge_sa_for_each(struct daemon *d, void (*fn)(struct sa *sa, void *arg),
+			void *arg)
+{
+	sa_walk_fn = fn;
+	sa_walk_arg = arg;
+	twalk(d->sas, sa_walk);
 }
 
 /**

@@ -13,6 +13,10 @@
  *   reconnect-max <seconds>         longest reconnect back-off
  *   queue-max <n>                   messages waiting per peer
  *   hold-time <seconds>             how long they may wait
+ *   max-connections <n>             connections accepted in all
+ *   max-connections-per-source <n>  connections accepted from one address
+ *   max-rate <n>                    messages/s one connection may deliver
+ *   first-message-timeout <seconds> time a new connection has to send one
  *   peer <addr>[/<len>] <policy> [port <n>]
  */
 #include <arpa/inet.h>
@@ -125,6 +129,10 @@ static int parse_prefix(struct parser *p, const char *s, struct iketcp_ep *ep,
 	char *slash;
 	long v;
 
+	if (strlen(s) >= sizeof(buf)) {
+		perr(p, "'%.20s...' is too long for an address prefix", s);
+		return -1;
+	}
 	snprintf(buf, sizeof(buf), "%s", s);
 	slash = strchr(buf, '/');
 	if (slash)
@@ -241,6 +249,14 @@ static int parse_line(struct parser *p, struct config *cfg, char **tok, int n)
 			  offsetof(struct config, queue_max) },
 			{ "hold-time", 1, 3600,
 			  offsetof(struct config, hold_time) },
+			{ "max-connections", 1, 1000000,
+			  offsetof(struct config, max_conns) },
+			{ "max-connections-per-source", 1, 1000000,
+			  offsetof(struct config, max_conns_per_source) },
+			{ "max-rate", 1, 1000000,
+			  offsetof(struct config, max_rate) },
+			{ "first-message-timeout", 0, 3600,
+			  offsetof(struct config, first_msg_timeout) },
 		};
 
 		for (size_t i = 0; i < sizeof(ints) / sizeof(*ints); i++) {
@@ -284,6 +300,10 @@ int config_parse(const char *path, const char *text, struct config *cfg,
 	cfg->reconnect_max = 30;
 	cfg->queue_max = 64;
 	cfg->hold_time = 60;
+	cfg->max_conns = 50000;
+	cfg->max_conns_per_source = 64;
+	cfg->max_rate = 200;
+	cfg->first_msg_timeout = 10;
 	if (errlen)
 		err[0] = 0;
 

@@ -65,6 +65,10 @@ struct cfg_rule {
  * @reconnect_max: longest reconnect back-off, seconds
  * @queue_max: messages a peer may have waiting for its connection
  * @hold_time: seconds a waiting message is kept before it is dropped
+ * @max_conns: connections accepted in all
+ * @max_conns_per_source: connections accepted from one address
+ * @max_rate: messages per second one connection may deliver (burst: 2x)
+ * @first_msg_timeout: seconds a new connection has for its first message
  */
 struct config {
 	char path[PATH_MAX];
@@ -79,6 +83,10 @@ struct config {
 	int reconnect_max;
 	int queue_max;
 	int hold_time;
+	int max_conns;
+	int max_conns_per_source;
+	int max_rate;
+	int first_msg_timeout;
 };
 
 int config_load(const char *path, struct config *cfg, char *err,

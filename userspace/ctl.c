@@ -130,14 +130,18 @@ static void status(struct daemon *d, struct out *o)
 		}
 		put(o, "],\"counters\":{\"captured\":%llu,\"to_tcp\":%llu,\"to_udp\":%llu,"
 		    "\"from_tcp\":%llu,\"injected\":%llu,\"inject_errors\":%llu,"
-		    "\"refused\":%llu,\"enobufs\":%llu,\"bad_msgs\":%llu},"
+		    "\"refused\":%llu,\"enobufs\":%llu,\"bad_msgs\":%llu,"
+		    "\"limited\":%llu,\"rate_dropped\":%llu,\"first_refused\":%llu},"
 		    "\"sas\":%d,\"peers\":[",
 		    (unsigned long long)s->captured, (unsigned long long)s->to_tcp,
 		    (unsigned long long)s->to_udp, (unsigned long long)s->from_tcp,
 		    (unsigned long long)s->injected,
 		    (unsigned long long)s->inject_errors,
 		    (unsigned long long)s->refused, (unsigned long long)s->enobufs,
-		    (unsigned long long)s->bad_msgs, d->nsas);
+		    (unsigned long long)s->bad_msgs,
+		    (unsigned long long)s->limited,
+		    (unsigned long long)s->rate_dropped,
+		    (unsigned long long)s->first_refused, d->nsas);
 		o->first = true;
 		peer_for_each(d, put_peer, o);
 		put(o, "]}\n");
@@ -152,11 +156,13 @@ static void status(struct daemon *d, struct out *o)
 		    addr_s(&r->prefix, a, sizeof(a)), r->plen,
 		    policy_name(r->policy), r->port, r->line);
 	}
-	put(o, "counters: captured %llu (tcp %llu, udp %llu), from tcp %llu, injected %llu (errors %llu), refused %llu, overruns %llu, bad %llu; %d IKE SAs\n",
+	put(o, "counters: captured %llu (tcp %llu, udp %llu), from tcp %llu, injected %llu (errors %llu), refused %llu, limited %llu, rate-dropped %llu, first-refused %llu, overruns %llu, bad %llu; %d IKE SAs\n",
 	    (unsigned long long)s->captured, (unsigned long long)s->to_tcp,
 	    (unsigned long long)s->to_udp, (unsigned long long)s->from_tcp,
 	    (unsigned long long)s->injected, (unsigned long long)s->inject_errors,
-	    (unsigned long long)s->refused, (unsigned long long)s->enobufs,
+	    (unsigned long long)s->refused, (unsigned long long)s->limited,
+	    (unsigned long long)s->rate_dropped,
+	    (unsigned long long)s->first_refused, (unsigned long long)s->enobufs,
 	    (unsigned long long)s->bad_msgs, d->nsas);
 	peer_for_each(d, put_peer, o);
 }

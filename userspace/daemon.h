@@ -27,6 +27,9 @@ struct peer;
  * @originator: we opened it
  * @connecting: connect() in progress, not attached yet
  * @started: when the connect began (ms)
+ * @nmsgs: messages received on it
+ * @tokens: rate limit bucket (messages)
+ * @refilled: last refill of @tokens (ms)
  * @next: next connection of the same peer
  */
 struct conn {
@@ -37,6 +40,9 @@ struct conn {
 	bool originator;
 	bool connecting;
 	long long started;
+	uint64_t nmsgs;
+	double tokens;
+	long long refilled;
 	struct conn *next;
 };
 
@@ -173,6 +179,10 @@ struct sa {
  * @refused: TCP connections refused (no rule allows the peer)
  * @enobufs: notification overruns of the netlink socket
  * @bad_msgs: messages that could not be parsed
+ * @limited: connections refused by the connection limits
+ * @rate_dropped: messages dropped by the per-connection rate limit
+ * @first_refused: connections closed because their first message started
+ *	no IKE SA and belonged to none known
  */
 struct daemon_stats {
 	uint64_t captured;
@@ -184,6 +194,9 @@ struct daemon_stats {
 	uint64_t refused;
 	uint64_t enobufs;
 	uint64_t bad_msgs;
+	uint64_t limited;
+	uint64_t rate_dropped;
+	uint64_t first_refused;
 };
 
 /**
@@ -199,8 +212,11 @@ struct daemon_stats {
  * @nsas: number of SAs
  * @listen_fds: TCP listeners
  * @nlisten: how many
+ * @naccepted: accepted connections open now
  * @stats: counters
  * @started: start time (ms)
+ * @state_path: where the SA and peer state is kept across restarts
+ * @module_ok: the module answers; false while it is unloaded
  */
 struct daemon {
 	struct config cfg;
@@ -214,8 +230,11 @@ struct daemon {
 	int nsas;
 	int *listen_fds;
 	int nlisten;
+	int naccepted;
 	struct daemon_stats stats;
 	long long started;
+	const char *state_path;
+	bool module_ok;
 };
 
 long long now_ms(void);
@@ -245,6 +264,14 @@ void bridge_peer_up(struct daemon *d, struct peer *p);
 bool bridge_peer_active(struct daemon *d, struct peer *p, long long now);
 void bridge_gc(struct daemon *d, long long now);
 void bridge_free(struct daemon *d);
+struct sa *bridge_sa_get(struct daemon *d, const struct iketcp_ep *peer,
+			 uint64_t spi_i, uint8_t major);
+void bridge_sa_for_each(struct daemon *d, void (*fn)(struct sa *sa, void *arg),
+			void *arg);
+
+/* state.c */
+int state_save(struct daemon *d);
+int state_load(struct daemon *d);
 
 /* ctl.c */
 int ctl_open(struct daemon *d, const char *path);

@@ -41,8 +41,8 @@ bool ike_is_phase1_start(const struct iketcp_ike_hdr *h)
 	if (h->major == 2)
 		return h->exchange == IKEV2_IKE_SA_INIT &&
 		       !(h->flags & IKEV2_FLAG_RESPONSE);
-	return h->exchange == IKEV1_MAIN_MODE ||
-	       h->exchange == IKEV1_AGGRESSIVE;
+	return h->major == 1 && (h->exchange == IKEV1_MAIN_MODE ||
+				 h->exchange == IKEV1_AGGRESSIVE);
 }
 
 /**

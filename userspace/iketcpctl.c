@@ -28,6 +28,8 @@ static void usage(FILE *f)
 		"  conns                 connections with their counters\n"
 		"  netns                 netns parameters and counters\n"
 		"  set max-msg-len N     largest IKE message accepted/sent (28..65535)\n"
+		"  set first-msg-timeout MS  time a new connection has for its first\n"
+		"                        message before it is aborted (0: no limit)\n"
 		"  close ID              abort connection ID with a RST\n"
 		"  status                iketcpd's view: policies, peers, counters\n"
 		"\n"
@@ -56,6 +58,10 @@ static const char *const ns_stat_names[] = {
 	[IKETCP_NS_STAT_RX_MSGS] = "rx_msgs",
 	[IKETCP_NS_STAT_BACKPRESSURE] = "backpressure",
 	[IKETCP_NS_STAT_HELD] = "held",
+	[IKETCP_NS_STAT_CAPTURED] = "captured",
+	[IKETCP_NS_STAT_CAPTURE_DROPS] = "capture_drops",
+	[IKETCP_NS_STAT_INJECTED] = "injected",
+	[IKETCP_NS_STAT_UDP_SENT] = "udp_sent",
 };
 
 #define NS_STATS ((int)(sizeof(ns_stat_names) / sizeof(*ns_stat_names)))
@@ -104,15 +110,17 @@ static int show_netns(struct iketcp_nl *nl)
 	if (ret)
 		return ret;
 	if (json) {
-		printf("\"netns\":{\"max_msg_len\":%u,\"helper_portid\":%u",
-		       info.max_msg_len, info.helper_portid);
+		printf("\"netns\":{\"max_msg_len\":%u,\"first_msg_timeout_ms\":%u,\"helper_portid\":%u",
+		       info.max_msg_len, info.first_msg_timeout,
+		       info.helper_portid);
 		for (int i = 1; i < NS_STATS; i++)
 			if (ns_stat_names[i])
 				printf(",\"%s\":%llu", ns_stat_names[i],
 				       (unsigned long long)info.stats[i]);
 		printf("}");
 	} else {
-		printf("netns: max-msg-len %u helper %s\n ", info.max_msg_len,
+		printf("netns: max-msg-len %u first-msg-timeout %u ms helper %s\n ",
+		       info.max_msg_len, info.first_msg_timeout,
 		       info.helper_portid ? "registered" : "none");
 		for (int i = 1; i < NS_STATS; i++)
 			if (ns_stat_names[i])
@@ -230,13 +238,16 @@ int main(int argc, char **argv)
 		if (json)
 			printf("}\n");
 	} else if (!strcmp(cmd, "set") && optind + 2 == argc &&
-		   !strcmp(argv[optind], "max-msg-len")) {
+		   (!strcmp(argv[optind], "max-msg-len") ||
+		    !strcmp(argv[optind], "first-msg-timeout"))) {
 		if (parse_u32(argv[optind + 1], &v)) {
 			fprintf(stderr, "iketcpctl: bad number '%s'\n",
 				argv[optind + 1]);
 			ret = -EINVAL;
-		} else {
+		} else if (!strcmp(argv[optind], "max-msg-len")) {
 			ret = iketcp_nl_netns_set(&nl, v);
+		} else {
+			ret = iketcp_nl_netns_set_first_msg_timeout(&nl, v);
 		}
 	} else if (!strcmp(cmd, "close") && optind + 1 == argc) {
 		if (parse_u32(argv[optind], &v)) {

@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,6 +23,8 @@
 #define IKETCPD_VERSION "0.1.0"
 #define DEFAULT_CONFIG "/etc/iketcp/iketcpd.conf"
 #define DEFAULT_CTL "/run/iketcpd.sock"
+#define DEFAULT_STATE "/run/iketcpd.state"
+#define STATE_SAVE_MS 3000
 #define TICK_MS 100
 
 struct loop_item {
@@ -115,6 +118,8 @@ static void usage(FILE *f)
 		"  -f, --foreground       log to stderr instead of syslog\n"
 		"  -l, --log-level LEVEL  error, warning, notice, info, debug (overrides the file)\n"
 		"  -s, --ctl PATH         status socket (default " DEFAULT_CTL ")\n"
+		"      --state PATH       state kept across restarts (default " DEFAULT_STATE ",\n"
+		"                         or CTL.state with a non-default --ctl)\n"
 		"      --check            check the configuration and exit\n"
 		"  -V, --version          print the version\n"
 		"  -h, --help             this help\n"
@@ -159,6 +164,14 @@ static int apply_capture(struct daemon *d, const struct config *oc,
 					      oc->rules[i].plen);
 	}
 	return ret;
+}
+
+/* The module's per-netns settings that come from the configuration */
+static void apply_netns(struct daemon *d)
+{
+	if (iketcp_nl_netns_set_first_msg_timeout(&d->cmd,
+						  d->cfg.first_msg_timeout * 1000))
+		log_warn("cannot set the first-message timeout: %s", d->cmd.err);
 }
 
 static void report_errors(const char *err)
@@ -216,6 +229,7 @@ static void reload(struct daemon *d, const char *path, int log_override)
 		d->cfg = nc;
 	}
 	log_set_level(log_override >= 0 ? log_override : d->cfg.log_level);
+	apply_netns(d);
 	peer_for_each(d, update_port, &d->cfg);
 	log_notice("configuration reloaded from %s: %d peer rules", path,
 		   d->cfg.nrules);
@@ -240,6 +254,59 @@ static int on_event(const struct iketcp_event *ev, void *arg)
 		break;
 	}
 	return 0;
+}
+
+/* Open both netlink sockets, register, install the capture rules. */
+static int module_attach(struct daemon *d)
+{
+	if (iketcp_nl_open(&d->evt) || iketcp_nl_open(&d->cmd)) {
+		iketcp_nl_close(&d->evt);
+		return -1;
+	}
+	iketcp_nl_set_rcvbuf(&d->evt, 4 << 20);
+	if (iketcp_nl_register(&d->evt)) {
+		log_err("cannot register as the helper of this network namespace: %s",
+			d->evt.err);
+		iketcp_nl_close(&d->evt);
+		iketcp_nl_close(&d->cmd);
+		return -1;
+	}
+	if (loop_add(d, iketcp_nl_fd(&d->evt), EPOLLIN, EV_NL, NULL)) {
+		iketcp_nl_close(&d->evt);
+		iketcp_nl_close(&d->cmd);
+		return -1;
+	}
+	d->module_ok = true;
+	return 0;
+}
+
+/*
+ * Once a second: is the module still there? When it was unloaded (rmmod
+ * succeeds only without attached connections), wait for it to come back,
+ * then register again and reinstall the capture rules: the service comes
+ * back by itself.
+ */
+static void module_watch(struct daemon *d)
+{
+	struct iketcp_netns_info info;
+
+	if (d->module_ok) {
+		if (!iketcp_nl_netns_get(&d->cmd, &info) &&
+		    info.helper_portid == d->evt.portid)
+			return;
+		log_warn("the iketcp module went away (or dropped our registration): waiting for it");
+		loop_del(d, iketcp_nl_fd(&d->evt));
+		iketcp_nl_close(&d->evt);
+		iketcp_nl_close(&d->cmd);
+		d->module_ok = false;
+		return;
+	}
+	if (module_attach(d))
+		return;
+	apply_capture(d, NULL, &d->cfg);
+	apply_netns(d);
+	log_notice("the iketcp module is back: registered again, %d capture rules installed",
+		   d->cfg.nrules);
 }
 
 static void drain_netlink(struct daemon *d)
@@ -274,6 +341,7 @@ int main(int argc, char **argv)
 		{ "log-level", required_argument, NULL, 'l' },
 		{ "ctl", required_argument, NULL, 's' },
 		{ "check", no_argument, NULL, 'C' },
+		{ "state", required_argument, NULL, 'S' },
 		{ "version", no_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
 		{}
@@ -285,7 +353,7 @@ int main(int argc, char **argv)
 		.it_interval = { .tv_nsec = TICK_MS * 1000000 },
 		.it_value = { .tv_nsec = TICK_MS * 1000000 },
 	};
-	long long last_gc = 0;
+	long long last_gc = 0, last_save = 0, last_watch = 0;
 	struct daemon d = {};
 	char err[4096];
 	sigset_t mask;
@@ -311,6 +379,9 @@ int main(int argc, char **argv)
 			break;
 		case 'C':
 			check = true;
+			break;
+		case 'S':
+			d.state_path = optarg;
 			break;
 		case 'V':
 			printf("iketcpd %s\n", IKETCPD_VERSION);
@@ -340,22 +411,27 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	log_init(foreground, log_override >= 0 ? log_override : d.cfg.log_level);
+	if (!d.state_path) {
+		static char sp[PATH_MAX];
+
+		/* next to a non-default status socket: one per instance */
+		if (strcmp(ctl, DEFAULT_CTL))
+			snprintf(sp, sizeof(sp), "%s.state", ctl);
+		else
+			snprintf(sp, sizeof(sp), "%s", DEFAULT_STATE);
+		d.state_path = sp;
+	}
 	d.started = now_ms();
 	signal(SIGPIPE, SIG_IGN);
 
-	if (iketcp_nl_open(&d.evt) || iketcp_nl_open(&d.cmd)) {
-		log_err("%s", d.evt.err[0] ? d.evt.err : d.cmd.err);
-		if (strstr(d.evt.err, "not found"))
+	d.epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (d.epfd < 0 || module_attach(&d)) {
+		if (d.evt.err[0] || d.cmd.err[0])
+			log_err("%s", d.evt.err[0] ? d.evt.err : d.cmd.err);
+		if (strstr(d.evt.err, "not found") || strstr(d.cmd.err, "not found"))
 			log_err("load it first: modprobe iketcp (or insmod iketcp.ko)");
-		goto out;
-	}
-	iketcp_nl_set_rcvbuf(&d.evt, 4 << 20);
-	if (iketcp_nl_register(&d.evt)) {
-		log_err("cannot register as the helper of this network namespace: %s",
-			d.evt.err);
 		goto out_nl;
 	}
-	d.epfd = epoll_create1(EPOLL_CLOEXEC);
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGHUP);
 	sigaddset(&mask, SIGTERM);
@@ -364,8 +440,7 @@ int main(int argc, char **argv)
 	sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
 	tfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
 	timerfd_settime(tfd, 0, &its, NULL);
-	if (d.epfd < 0 || sfd < 0 || tfd < 0 ||
-	    loop_add(&d, iketcp_nl_fd(&d.evt), EPOLLIN, EV_NL, NULL) ||
+	if (sfd < 0 || tfd < 0 ||
 	    loop_add(&d, sfd, EPOLLIN, EV_SIGNAL, NULL) ||
 	    loop_add(&d, tfd, EPOLLIN, EV_TIMER, NULL)) {
 		log_err("event loop set-up: %s", strerror(errno));
@@ -375,6 +450,8 @@ int main(int argc, char **argv)
 		goto out_nl;
 	if (apply_capture(&d, NULL, &d.cfg))
 		goto out_peers;
+	apply_netns(&d);
+	state_load(&d);
 	ctl_open(&d, ctl);
 	log_notice("iketcpd %s started: %d peer rules from %s", IKETCPD_VERSION,
 		   d.cfg.nrules, path);
@@ -409,7 +486,17 @@ int main(int argc, char **argv)
 			case EV_TIMER:
 				if (read(it->fd, &ticks, sizeof(ticks)) < 0)
 					break;
+				if (now_ms() - last_watch >= 1000) {
+					last_watch = now_ms();
+					module_watch(&d);
+				}
+				if (!d.module_ok)
+					break;
 				peer_tick(&d, now_ms());
+				if (now_ms() - last_save > STATE_SAVE_MS) {
+					last_save = now_ms();
+					state_save(&d);
+				}
 				if (now_ms() - last_gc > 60000) {
 					last_gc = now_ms();
 					bridge_gc(&d, last_gc);
@@ -428,12 +515,14 @@ int main(int argc, char **argv)
 				break;
 			}
 			/* requests may have kept notifications aside */
-			if (iketcp_nl_pending(&d.evt))
+			if (d.module_ok && iketcp_nl_pending(&d.evt))
 				drain_netlink(&d);
 		}
 	}
 	ret = 0;
-	iketcp_nl_capture_flush(&d.cmd);
+	state_save(&d);
+	if (d.module_ok)
+		iketcp_nl_capture_flush(&d.cmd);
 	ctl_close(ctl);
 out_peers:
 	peer_close_all(&d);
@@ -441,7 +530,6 @@ out_peers:
 out_nl:
 	iketcp_nl_close(&d.evt);
 	iketcp_nl_close(&d.cmd);
-out:
 	config_free(&d.cfg);
 	return ret;
 }

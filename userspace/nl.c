@@ -454,6 +454,9 @@ static int nl_netns_attr_cb(const struct nlattr *attr, void *data)
 	case IKETCP_A_MAX_MSG_LEN:
 		info->max_msg_len = mnl_attr_get_u32(attr);
 		break;
+	case IKETCP_A_FIRST_MSG_TIMEOUT:
+		info->first_msg_timeout = mnl_attr_get_u32(attr);
+		break;
 	case IKETCP_A_HELPER_PORTID:
 		info->helper_portid = mnl_attr_get_u32(attr);
 		break;
@@ -684,6 +687,23 @@ int iketcp_nl_udp_send(struct iketcp_nl *nl, const struct iketcp_ep *local,
 }
 
 /**
+ * iketcp_nl_netns_set_first_msg_timeout() - time a new connection has to
+ *	deliver its first complete message
+ * @nl: the client
+ * @ms: milliseconds, 0 for no limit
+ *
+ * Return: 0 or -errno.
+ */
+int iketcp_nl_netns_set_first_msg_timeout(struct iketcp_nl *nl, uint32_t ms)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct nlmsghdr *nlh = nl_put(nl, buf, IKETCP_CMD_NETNS_SET, 0);
+
+	mnl_attr_put_u32(nlh, IKETCP_A_FIRST_MSG_TIMEOUT, ms);
+	return nl_request(nl, nlh, NULL, NULL);
+}
+
+/**
  * iketcp_nl_conn_send() - send one IKE message on a connection
  * @nl: the client
  * @conn_id: connection
@@ -840,6 +860,7 @@ const char *iketcp_reason_str(unsigned int reason)
 		[IKETCP_REASON_LEN_SHORT] = "framing-length-short",
 		[IKETCP_REASON_LEN_LONG] = "framing-length-long",
 		[IKETCP_REASON_BAD_VERSION] = "framing-bad-version",
+		[IKETCP_REASON_TIMEOUT] = "first-message-timeout",
 	};
 
 	if (reason < sizeof(names) / sizeof(names[0]) && names[reason])

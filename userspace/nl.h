@@ -104,11 +104,13 @@ struct iketcp_event {
 /**
  * struct iketcp_netns_info - IKETCP_CMD_NETNS_GET
  * @max_msg_len: netns message limit
+ * @first_msg_timeout: ms a new connection has for its first message
  * @helper_portid: registered helper, 0 if none
  * @stats: enum iketcp_netns_stat counters
  */
 struct iketcp_netns_info {
 	uint32_t max_msg_len;
+	uint32_t first_msg_timeout;
 	uint32_t helper_portid;
 	uint64_t stats[IKETCP_NS_STAT_MAX + 1];
 };
@@ -124,6 +126,7 @@ int iketcp_nl_register(struct iketcp_nl *nl);
 int iketcp_nl_resume(struct iketcp_nl *nl);
 int iketcp_nl_netns_get(struct iketcp_nl *nl, struct iketcp_netns_info *info);
 int iketcp_nl_netns_set(struct iketcp_nl *nl, uint32_t max_msg_len);
+int iketcp_nl_netns_set_first_msg_timeout(struct iketcp_nl *nl, uint32_t ms);
 int iketcp_nl_conn_send(struct iketcp_nl *nl, uint32_t conn_id,
 			const void *msg, size_t len);
 int iketcp_nl_conn_close(struct iketcp_nl *nl, uint32_t conn_id);

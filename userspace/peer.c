@@ -175,6 +175,8 @@ static void conn_free(struct daemon *d, struct conn *c)
 		}
 	if (p->cur == c)
 		p->cur = NULL;
+	if (!c->originator)
+		d->naccepted--;
 	if (c->connecting)
 		loop_del(d, c->fd);
 	close(c->fd);
@@ -321,6 +323,16 @@ static struct conn *conn_new(struct peer *p, int fd, bool originator)
 	return c;
 }
 
+static int peer_accepted(const struct peer *p)
+{
+	const struct conn *c;
+	int n = 0;
+
+	for (c = p->conns; c; c = c->next)
+		n += !c->originator;
+	return n;
+}
+
 /**
  * peer_accept() - accept connections on a listener
  * @d: daemon
@@ -357,11 +369,28 @@ void peer_accept(struct daemon *d, int lfd)
 			continue;
 		}
 		p = peer_get(d, &remote, &local);
+		if (p && (d->naccepted >= d->cfg.max_conns ||
+			  peer_accepted(p) >= d->cfg.max_conns_per_source)) {
+			static long long warned;
+
+			d->stats.limited++;
+			if (now_ms() - warned > 5000) {
+				warned = now_ms();
+				log_warn("TCP connection from %s refused: %s limit reached",
+					 ep_s(&remote),
+					 d->naccepted >= d->cfg.max_conns ?
+					 "max-connections" :
+					 "max-connections-per-source");
+			}
+			close(fd);
+			continue;
+		}
 		c = p ? conn_new(p, fd, false) : NULL;
 		if (!c) {
 			close(fd);
 			continue;
 		}
+		d->naccepted++;
 		sock_setup(fd);
 		if (conn_attach(c)) {
 			conn_free(d, c);
@@ -482,7 +511,6 @@ void peer_attached(struct daemon *d, const struct iketcp_event *ev)
 	p->cur = c;
 	p->gen++;
 	p->ever_up = true;
-	p->backoff_ms = 0;
 	p->next_connect = 0;
 	log_info("peer %s: connection %u up (%s, generation %u)",
 		 ep_s(&p->remote), c->id,
@@ -522,6 +550,9 @@ void peer_ended(struct daemon *d, const struct iketcp_event *ev)
 			bridge_peer_up(d, p);
 			return;
 		}
+	/* the back-off grows while connections die young, resets otherwise */
+	if (!short_lived)
+		p->backoff_ms = 0;
 	if (p->originator && bridge_peer_active(d, p, now_ms()))
 		peer_schedule(d, p, short_lived);
 }

@@ -82,6 +82,9 @@ TEST(errors_name_file_and_line)
 	bad(_metadata, "retransmit-threshold 0\n", "gw.conf:1: usage: retransmit-threshold");
 	bad(_metadata, "frobnicate\n", "gw.conf:1: unknown directive 'frobnicate'");
 	bad(_metadata, "listen off\nlisten 1.2.3.4\n", "'listen off' together");
+	/* found by fuzz/fuzz_config: over-long words were cut, not refused */
+	bad(_metadata, "peer 10.0.0.0/0000000000000000000000000000000000000000000080 tcp\n",
+	    "gw.conf:1: '10.0.0.0/00000000000...' is too long");
 }
 
 TEST(all_errors_reported)

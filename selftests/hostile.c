@@ -1,0 +1,258 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * hostile - a hostile peer on TCP 500, for the hardening tests.
+ *
+ *   hostile send ADDR PORT KIND [WAIT_MS]
+ *       connect, send KIND, report how the gateway ended the connection:
+ *       "reset after N ms", "closed after N ms" or "open after N ms"
+ *       KIND: http | tls | random:N | len:L (IKE header claiming length L)
+ *             | ver:V (IKE header with major version V) | notinit (an
+ *             IKE_AUTH request of an unknown IKE SA) | slow (the header
+ *             one byte per second) | partial (a whole header, never the
+ *             body) | silent (nothing)
+ *   hostile idle ADDR PORT N [SRC...]
+ *       open N connections (from the SRC addresses in turn, if given),
+ *       print "accepted A refused R", then hold them until stdin closes
+ *   hostile flood ADDR PORT N
+ *       send N valid-looking IKE_SA_INIT requests (fresh SPIs) back to
+ *       back on one connection; print "sent N in T ms"
+ */
+#include <signal.h>
+
+#include "lib.h"
+
+static int tcp_connect_from(const char *addr, uint16_t port, const char *src)
+{
+	struct sockaddr_storage ss = {};
+	struct iketcp_ep ep;
+	socklen_t sl;
+	int fd;
+
+	if (iketcp_ep_parse(addr, port, &ep))
+		return -1;
+	fd = socket(ep.family, SOCK_STREAM, 0);
+	if (fd < 0)
+		return -1;
+	if (src) {
+		struct sockaddr_storage bs = {};
+		struct iketcp_ep sep;
+
+		if (iketcp_ep_parse(src, 0, &sep) || sep.family != ep.family)
+			return -1;
+		if (sep.family == AF_INET6) {
+			struct sockaddr_in6 *a = (void *)&bs;
+
+			a->sin6_family = AF_INET6;
+			a->sin6_addr = sep.addr.v6;
+			sl = sizeof(*a);
+		} else {
+			struct sockaddr_in *a = (void *)&bs;
+
+			a->sin_family = AF_INET;
+			a->sin_addr = sep.addr.v4;
+			sl = sizeof(*a);
+		}
+		if (bind(fd, (void *)&bs, sl)) {
+			close(fd);
+			return -1;
+		}
+	}
+	if (ep.family == AF_INET6) {
+		struct sockaddr_in6 *a = (void *)&ss;
+
+		a->sin6_family = AF_INET6;
+		a->sin6_addr = ep.addr.v6;
+		a->sin6_port = htons(port);
+		sl = sizeof(*a);
+	} else {
+		struct sockaddr_in *a = (void *)&ss;
+
+		a->sin_family = AF_INET;
+		a->sin_addr = ep.addr.v4;
+		a->sin_port = htons(port);
+		sl = sizeof(*a);
+	}
+	if (connect(fd, (void *)&ss, sl)) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static int tcp_connect(const char *addr, uint16_t port)
+{
+	return tcp_connect_from(addr, port, NULL);
+}
+
+/* How did the connection end? Waits up to @ms. */
+static void report_end(int fd, long long t0, int ms)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	char buf[256];
+	ssize_t n;
+
+	while (poll(&p, 1, ms - (now_ms() - t0) > 0 ?
+		    ms - (now_ms() - t0) : 0) == 1) {
+		n = read(fd, buf, sizeof(buf));
+		if (n < 0) {
+			printf("%s after %lld ms\n",
+			       errno == ECONNRESET ? "reset" : "error",
+			       now_ms() - t0);
+			return;
+		}
+		if (n == 0) {
+			printf("closed after %lld ms\n", now_ms() - t0);
+			return;
+		}
+	}
+	printf("open after %lld ms\n", now_ms() - t0);
+}
+
+static int do_send(const char *addr, uint16_t port, const char *kind, int ms)
+{
+	signal(SIGPIPE, SIG_IGN);
+	uint8_t m[4096];
+	long long t0;
+	size_t len = 0;
+	int fd = tcp_connect(addr, port);
+
+	if (fd < 0) {
+		printf("refused\n");
+		return 0;
+	}
+	t0 = now_ms();
+	if (!strcmp(kind, "http")) {
+		len = snprintf((char *)m, sizeof(m),
+			       "GET / HTTP/1.1\r\nHost: gateway\r\n\r\n");
+	} else if (!strcmp(kind, "tls")) {
+		/* the start of a TLS 1.2 ClientHello */
+		static const uint8_t ch[] = { 0x16, 0x03, 0x01, 0x00, 0xa5, 0x01,
+			0x00, 0x00, 0xa1, 0x03, 0x03 };
+
+		memcpy(m, ch, sizeof(ch));
+		memset(m + sizeof(ch), 0x42, 40);
+		len = sizeof(ch) + 40;
+	} else if (!strncmp(kind, "random:", 7)) {
+		len = atoi(kind + 7);
+		if (len > sizeof(m))
+			len = sizeof(m);
+		srand(getpid());
+		for (size_t i = 0; i < len; i++)
+			m[i] = rand();
+	} else if (!strncmp(kind, "len:", 4)) {
+		unsigned long l = strtoul(kind + 4, NULL, 0);
+
+		mk_msg(m, 28, 0x20, 34, 0);
+		m[24] = l >> 24;
+		m[25] = l >> 16;
+		m[26] = l >> 8;
+		m[27] = l;
+		len = 28;
+	} else if (!strncmp(kind, "ver:", 4)) {
+		mk_msg(m, 100, atoi(kind + 4) << 4, 34, 0);
+		len = 100;
+	} else if (!strcmp(kind, "notinit")) {
+		mk_msg(m, 300, 0x20, 35, 1);
+		m[8] = 0x55;	/* SPIr of an IKE SA nobody knows */
+		len = 300;
+	} else if (!strcmp(kind, "slow")) {
+		mk_msg(m, 300, 0x20, 34, 0);
+		for (int i = 0; i < 28 && now_ms() - t0 < ms; i++) {
+			if (write(fd, m + i, 1) != 1) {
+				/* the reset came while writing */
+				printf("%s after %lld ms\n",
+				       errno == ECONNRESET || errno == EPIPE ?
+				       "reset" : "error", now_ms() - t0);
+				close(fd);
+				return 0;
+			}
+			sleep(1);
+		}
+	} else if (!strcmp(kind, "partial")) {
+		mk_msg(m, 3000, 0x20, 34, 0);
+		len = 28;
+	} else if (strcmp(kind, "silent")) {
+		fprintf(stderr, "hostile: unknown kind %s\n", kind);
+		return 2;
+	}
+	if (len && write_all(fd, m, len) && errno != ECONNRESET && errno != EPIPE)
+		perror("hostile: write");
+	report_end(fd, t0, ms);
+	close(fd);
+	return 0;
+}
+
+static int do_idle(const char *addr, uint16_t port, int n, char **srcs,
+		   int nsrcs)
+{
+	int acc = 0, ref = 0, *fds = calloc(n, sizeof(int));
+	char c;
+
+	for (int i = 0; i < n; i++) {
+		fds[i] = tcp_connect_from(addr, port,
+					  nsrcs ? srcs[i % nsrcs] : NULL);
+		if (fds[i] < 0)
+			ref++;
+	}
+	/* refused connections are accepted by TCP, then closed by iketcpd */
+	usleep(500000);
+	for (int i = 0; i < n; i++) {
+		struct pollfd p = { .fd = fds[i], .events = POLLIN };
+
+		if (fds[i] < 0)
+			continue;
+		if (poll(&p, 1, 0) == 1 && read(fds[i], &c, 1) <= 0) {
+			ref++;
+			close(fds[i]);
+			fds[i] = -1;
+		} else {
+			acc++;
+		}
+	}
+	printf("accepted %d refused %d\n", acc, ref);
+	fflush(stdout);
+	while (read(0, &c, 1) > 0)
+		;
+	return 0;
+}
+
+static int do_flood(const char *addr, uint16_t port, int n)
+{
+	uint8_t m[400];
+	long long t0 = now_ms();
+	int fd = tcp_connect(addr, port), sent = 0;
+
+	if (fd < 0) {
+		printf("refused\n");
+		return 0;
+	}
+	signal(SIGPIPE, SIG_IGN);
+	for (int i = 0; i < n; i++) {
+		mk_msg(m, sizeof(m), 0x20, 34, 0);
+		m[0] = i >> 24;	/* a fresh SPIi each time */
+		m[1] = i >> 16;
+		m[2] = i >> 8;
+		m[3] = i;
+		if (write_all(fd, m, sizeof(m)))
+			break;
+		sent++;
+	}
+	printf("sent %d in %lld ms\n", sent, now_ms() - t0);
+	close(fd);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	if (argc >= 5 && !strcmp(argv[1], "send"))
+		return do_send(argv[2], atoi(argv[3]), argv[4],
+			       argc > 5 ? atoi(argv[5]) : 3000);
+	if (argc >= 5 && !strcmp(argv[1], "idle"))
+		return do_idle(argv[2], atoi(argv[3]), atoi(argv[4]), argv + 5,
+			       argc - 5);
+	if (argc == 5 && !strcmp(argv[1], "flood"))
+		return do_flood(argv[2], atoi(argv[3]), atoi(argv[4]));
+	fprintf(stderr, "usage: hostile send ADDR PORT KIND [WAIT_MS] | idle ADDR PORT N [SRC...] | flood ADDR PORT N\n");
+	return 2;
+}
