@@ -103,6 +103,8 @@ struct iketcp_capture_rule {
  * @tx_queued: bytes in @tx_queue not yet written
  * @tx_work: resumes writing when the socket has room again
  * @abort_work: aborts the connection (RST) after a framing violation
+ * @first_msg_work: aborts it when no first message came in time
+ * @got_first: a complete message arrived
  * @saved_prot: the socket's proto before attaching
  * @saved_data_ready: saved socket callback, restored on detach
  * @saved_write_space: saved socket callback, restored on detach
@@ -130,6 +132,8 @@ struct iketcp_conn {
 	u32 tx_queued;
 	struct work_struct tx_work;
 	struct work_struct abort_work;
+	struct delayed_work first_msg_work;
+	bool got_first;
 	struct proto *saved_prot;
 	void (*saved_data_ready)(struct sock *sk);
 	void (*saved_write_space)(struct sock *sk);
@@ -147,6 +151,7 @@ struct iketcp_conn {
  * @blocked: connections with held-back notifications, oldest first
  * @deliver_work: delivers held-back notifications
  * @max_msg_len: largest IKE message accepted and sent
+ * @first_msg_timeout: ms a connection has for its first message, 0: none
  * @conns_total: connections attached since the netns began
  * @aborts: connections aborted for framing violations
  * @rx_msgs: messages delivered
@@ -170,6 +175,7 @@ struct iketcp_net {
 	struct list_head blocked;
 	struct delayed_work deliver_work;
 	u32 max_msg_len;
+	u32 first_msg_timeout;
 	u64 conns_total;
 	u64 aborts;
 	u64 rx_msgs;
@@ -223,6 +229,7 @@ void iketcp_rx_state_change(struct sock *sk);
 void iketcp_rx_flush(struct iketcp_conn *conn, gfp_t gfp);
 int iketcp_rx_abort(struct iketcp_conn *conn, u8 reason);
 void iketcp_rx_abort_work(struct work_struct *work);
+void iketcp_rx_first_msg_work(struct work_struct *work);
 void iketcp_rx_detach(struct iketcp_conn *conn);
 
 /* tx.c */

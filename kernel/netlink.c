@@ -20,6 +20,11 @@ static struct netlink_range_validation iketcp_max_msg_len_range = {
 	.max = IKETCP_MAX_MSG_LEN_CEILING,
 };
 
+static struct netlink_range_validation iketcp_first_msg_timeout_range = {
+	.min = 0,
+	.max = 3600 * 1000,
+};
+
 static const struct nla_policy iketcp_policy[IKETCP_A_MAX + 1] = {
 	[IKETCP_A_CONN_ID] = NLA_POLICY_MIN(NLA_U32, 1),
 	[IKETCP_A_MSG] = { .type = NLA_BINARY, .len = IKETCP_NL_CHUNK },
@@ -35,6 +40,8 @@ static const struct nla_policy iketcp_policy[IKETCP_A_MAX + 1] = {
 	[IKETCP_A_CAPTURE] = NLA_POLICY_MAX(NLA_U8, 1),
 	[IKETCP_A_NONESP] = { .type = NLA_FLAG },
 	[IKETCP_A_IFINDEX] = { .type = NLA_U32 },
+	[IKETCP_A_FIRST_MSG_TIMEOUT] =
+		NLA_POLICY_FULL_RANGE(NLA_U32, &iketcp_first_msg_timeout_range),
 };
 
 static struct genl_family iketcp_family;
@@ -538,6 +545,8 @@ static int iketcp_nl_netns_get(struct sk_buff *skb, struct genl_info *info)
 	if (!hdr)
 		goto err_free;
 	if (nla_put_u32(msg, IKETCP_A_MAX_MSG_LEN, READ_ONCE(in->max_msg_len)) ||
+	    nla_put_u32(msg, IKETCP_A_FIRST_MSG_TIMEOUT,
+			READ_ONCE(in->first_msg_timeout)) ||
 	    nla_put_u32(msg, IKETCP_A_HELPER_PORTID, iketcp_helper_portid(in)))
 		goto err_free;
 	nest = nla_nest_start(msg, IKETCP_A_NETNS_STATS);
@@ -560,12 +569,17 @@ static int iketcp_nl_netns_set(struct sk_buff *skb, struct genl_info *info)
 {
 	struct iketcp_net *in = iketcp_net(genl_info_net(info));
 
-	if (!info->attrs[IKETCP_A_MAX_MSG_LEN]) {
+	if (!info->attrs[IKETCP_A_MAX_MSG_LEN] &&
+	    !info->attrs[IKETCP_A_FIRST_MSG_TIMEOUT]) {
 		NL_SET_ERR_MSG_MOD(info->extack, "nothing to set");
 		return -EINVAL;
 	}
-	WRITE_ONCE(in->max_msg_len,
-		   nla_get_u32(info->attrs[IKETCP_A_MAX_MSG_LEN]));
+	if (info->attrs[IKETCP_A_MAX_MSG_LEN])
+		WRITE_ONCE(in->max_msg_len,
+			   nla_get_u32(info->attrs[IKETCP_A_MAX_MSG_LEN]));
+	if (info->attrs[IKETCP_A_FIRST_MSG_TIMEOUT])
+		WRITE_ONCE(in->first_msg_timeout,
+			   nla_get_u32(info->attrs[IKETCP_A_FIRST_MSG_TIMEOUT]));
 	return 0;
 }
 

@@ -187,6 +187,7 @@ static int __net_init iketcp_net_init(struct net *net)
 	INIT_LIST_HEAD(&in->blocked);
 	INIT_DELAYED_WORK(&in->deliver_work, iketcp_deliver_work);
 	in->max_msg_len = IKETCP_MAX_MSG_LEN_DEFAULT;
+	in->first_msg_timeout = IKETCP_FIRST_MSG_TIMEOUT_DEFAULT;
 	iketcp_capture_net_init(in);
 	return 0;
 }

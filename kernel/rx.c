@@ -64,6 +64,12 @@ static void iketcp_rx_rcv(struct strparser *strp, struct sk_buff *skb)
 {
 	struct iketcp_conn *conn = container_of(strp, struct iketcp_conn, strp);
 
+	if (unlikely(!conn->got_first)) {
+		conn->got_first = true;
+		if (cancel_delayed_work(&conn->first_msg_work))
+			iketcp_conn_put(conn);
+	}
+
 	/* Others wait already: queue up behind them (fairness) */
 	if (test_bit(IKETCP_CONN_BLOCKED, &conn->flags) ||
 	    iketcp_any_blocked(conn->inet) ||
@@ -187,6 +193,24 @@ void iketcp_rx_abort_work(struct work_struct *work)
 						abort_work);
 
 	iketcp_rx_abort(conn, conn->reason);
+	iketcp_conn_put(conn);
+}
+
+/**
+ * iketcp_rx_first_msg_work() - abort a connection that did not deliver a
+ *	complete first message in time (a slow or silent peer)
+ * @work: iketcp_conn::first_msg_work
+ */
+void iketcp_rx_first_msg_work(struct work_struct *work)
+{
+	struct iketcp_conn *conn = container_of(to_delayed_work(work),
+						struct iketcp_conn,
+						first_msg_work);
+
+	if (!READ_ONCE(conn->got_first) &&
+	    !iketcp_rx_abort(conn, IKETCP_REASON_TIMEOUT))
+		net_info_ratelimited("conn %u: no first message in time, aborted\n",
+				     conn->id);
 	iketcp_conn_put(conn);
 }
 

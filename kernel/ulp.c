@@ -110,6 +110,7 @@ static int iketcp_ulp_attach(struct sock *sk)
 	struct iketcp_net *in = iketcp_net(sock_net(sk));
 	struct iketcp_conn *conn;
 	int idx, err;
+	u32 timeout;
 
 	if (sk->sk_state != TCP_ESTABLISHED && sk->sk_state != TCP_CLOSE_WAIT)
 		return -ENOTCONN;
@@ -131,6 +132,7 @@ static int iketcp_ulp_attach(struct sock *sk)
 	INIT_LIST_HEAD(&conn->tx_queue);
 	INIT_WORK(&conn->tx_work, iketcp_tx_work);
 	INIT_WORK(&conn->abort_work, iketcp_rx_abort_work);
+	INIT_DELAYED_WORK(&conn->first_msg_work, iketcp_rx_first_msg_work);
 	iketcp_addr_of(sk, conn);
 	conn->ino = sock_i_ino(sk);
 
@@ -159,6 +161,13 @@ static int iketcp_ulp_attach(struct sock *sk)
 	spin_lock_bh(&in->lock);
 	in->conns_total++;
 	spin_unlock_bh(&in->lock);
+
+	timeout = READ_ONCE(in->first_msg_timeout);
+	if (timeout) {
+		refcount_inc(&conn->refcnt);
+		schedule_delayed_work(&conn->first_msg_work,
+				      msecs_to_jiffies(timeout));
+	}
 
 	/* Tell the helper, then parse whatever arrived before attaching. */
 	if (iketcp_any_blocked(in) ||
@@ -205,6 +214,8 @@ static void iketcp_close(struct sock *sk, long timeout)
 	/* No callback runs any more: stop the deferred work, free what is
 	 * held, tell the helper, drop the attachment's reference.
 	 */
+	if (cancel_delayed_work_sync(&conn->first_msg_work))
+		iketcp_conn_put(conn);
 	iketcp_compat_disable_work_sync(&conn->abort_work);
 	iketcp_compat_disable_work_sync(&conn->tx_work);
 	iketcp_rx_detach(conn);

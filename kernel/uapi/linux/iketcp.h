@@ -26,6 +26,8 @@
 #define IKETCP_MAX_MSG_LEN_DEFAULT	65507
 /* The limit can never be set above this */
 #define IKETCP_MAX_MSG_LEN_CEILING	65535
+/* Default time a new connection has to deliver its first message (ms) */
+#define IKETCP_FIRST_MSG_TIMEOUT_DEFAULT	10000
 
 /**
  * enum iketcp_framing - how IKE messages are delimited on a TCP stream
@@ -57,6 +59,8 @@ enum iketcp_framing {
  *	netns limit IKETCP_A_MAX_MSG_LEN (aborted with a RST)
  * @IKETCP_REASON_BAD_VERSION: framing violation, IKE major version neither
  *	1 nor 2 (aborted with a RST)
+ * @IKETCP_REASON_TIMEOUT: no complete first message within the netns time
+ *	limit IKETCP_A_FIRST_MSG_TIMEOUT (aborted with a RST)
  * @__IKETCP_REASON_MAX: internal
  * @IKETCP_REASON_MAX: highest value
  */
@@ -70,6 +74,7 @@ enum iketcp_reason {
 	IKETCP_REASON_LEN_SHORT,
 	IKETCP_REASON_LEN_LONG,
 	IKETCP_REASON_BAD_VERSION,
+	IKETCP_REASON_TIMEOUT,
 
 	__IKETCP_REASON_MAX,
 	IKETCP_REASON_MAX = __IKETCP_REASON_MAX - 1
@@ -98,7 +103,8 @@ enum iketcp_conn_state {
  *	an ENOBUFS: retry delivering what is held back (see the backpressure
  *	note below)
  * @IKETCP_CMD_NETNS_GET: netns parameters and counters
- * @IKETCP_CMD_NETNS_SET: set netns parameters (IKETCP_A_MAX_MSG_LEN)
+ * @IKETCP_CMD_NETNS_SET: set netns parameters (IKETCP_A_MAX_MSG_LEN,
+ *	IKETCP_A_FIRST_MSG_TIMEOUT)
  * @IKETCP_CMD_CONN_GET: one connection (IKETCP_A_CONN_ID) or a dump of all
  *	connections of the netns, with state and IKETCP_A_STATS
  * @IKETCP_CMD_CONN_SEND: send IKETCP_A_MSG, exactly one whole IKE message,
@@ -203,6 +209,9 @@ enum iketcp_cmd {
  *	the 4-byte non-ESP marker before the IKE message
  * @IKETCP_A_PMTU: u32, MTU of the route to the peer
  * @IKETCP_A_IFINDEX: u32, interface an injected datagram arrives on
+ * @IKETCP_A_FIRST_MSG_TIMEOUT: u32, milliseconds a new connection has to
+ *	deliver its first complete message before it is aborted (0: no limit,
+ *	default 10000)
  * @__IKETCP_A_MAX: internal
  * @IKETCP_A_MAX: highest value
  */
@@ -232,6 +241,7 @@ enum iketcp_attr {
 	IKETCP_A_NONESP,
 	IKETCP_A_PMTU,
 	IKETCP_A_IFINDEX,
+	IKETCP_A_FIRST_MSG_TIMEOUT,
 
 	__IKETCP_A_MAX,
 	IKETCP_A_MAX = __IKETCP_A_MAX - 1
