@@ -5,6 +5,8 @@
 # system set-up, load iketcp.ko for the running kernel, run the command from
 # /run/vmrun/cmd in the repository root with its output on the second serial
 # port, leave its exit status and the kernel log in /run/vmrun, power off.
+# On a kernel with kmemleak (the debug kernel), leaks found at the end of the
+# run go to /run/vmrun/kmemleak (vmrun.sh then fails the run).
 
 export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 export HOME=/root TERM=dumb LANG=C.UTF-8
@@ -39,6 +41,36 @@ finish() {
 # shellcheck disable=SC1091
 . "$R/env"
 cd "$vmrun_repo" || finish 125
+# Booted: from here on whatever the kernel does counts (vmrun.sh reboots a
+# guest that died before this mark).
+: >"$R/booted"
+
+# kmemleak: what the boot itself leaves unreferenced is not the run's
+# business (it is printed, then cleared); at the end, two scans (objects
+# younger than 5 s are never reported) and whatever is left is a leak.
+KMEMLEAK=/sys/kernel/debug/kmemleak
+if [ -w "$KMEMLEAK" ]; then
+	echo scan >"$KMEMLEAK"
+	boot=$(cat "$KMEMLEAK")
+	if [ -n "$boot" ]; then
+		echo "vmrun: kmemleak: $(grep -c '^unreferenced object' <<<"$boot") object(s) unreferenced after boot, before the run (ignored):"
+		echo "$boot" | sed 's/^/vmrun:   /'
+	fi
+	echo clear >"$KMEMLEAK"
+fi
+kmemleak_check() {
+	[ -w "$KMEMLEAK" ] || return 0
+	local t0=$SECONDS out
+	echo scan >"$KMEMLEAK"
+	sleep 6
+	echo scan >"$KMEMLEAK"
+	out=$(cat "$KMEMLEAK")
+	echo "vmrun: kmemleak: scanned in $((SECONDS - t0)) s"
+	[ -z "$out" ] && return 0
+	echo "$out" >"$R/kmemleak"
+	echo "vmrun: kmemleak: $(grep -c '^unreferenced object' <<<"$out") suspected memory leak(s) at the end of the run:"
+	echo "$out"
+}
 
 if [ "${VMRUN_NO_MODULE:-0}" != 1 ]; then
 	ko="build/$(uname -r)/kernel/iketcp.ko"
@@ -53,4 +85,6 @@ if [ "${VMRUN_NO_MODULE:-0}" != 1 ]; then
 fi
 
 bash -c "$(cat "$R/cmd")"
-finish $?
+rc=$?
+kmemleak_check
+finish $rc
