@@ -715,6 +715,25 @@ static int iketcp_nl_conn_close(struct sk_buff *skb, struct genl_info *info)
 	return err;
 }
 
+static int iketcp_nl_conn_set(struct sk_buff *skb, struct genl_info *info)
+{
+	struct iketcp_conn *conn;
+	u32 ms;
+	int err;
+
+	if (GENL_REQ_ATTR_CHECK(info, IKETCP_A_FIRST_MSG_TIMEOUT))
+		return -EINVAL;
+	ms = nla_get_u32(info->attrs[IKETCP_A_FIRST_MSG_TIMEOUT]);
+	conn = iketcp_nl_conn(info);
+	if (!conn)
+		return -ENOENT;
+	err = iketcp_rx_set_first_msg_timeout(conn, ms);
+	if (err)
+		NL_SET_ERR_MSG_MOD(info->extack, "connection already ended");
+	iketcp_conn_put(conn);
+	return err;
+}
+
 static const struct genl_ops iketcp_ops[] = {
 	{
 		.cmd = IKETCP_CMD_HELPER_REGISTER,
@@ -750,6 +769,11 @@ static const struct genl_ops iketcp_ops[] = {
 	{
 		.cmd = IKETCP_CMD_CONN_CLOSE,
 		.doit = iketcp_nl_conn_close,
+		.flags = GENL_ADMIN_PERM,
+	},
+	{
+		.cmd = IKETCP_CMD_CONN_SET,
+		.doit = iketcp_nl_conn_set,
 		.flags = GENL_ADMIN_PERM,
 	},
 	{

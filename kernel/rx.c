@@ -215,6 +215,46 @@ void iketcp_rx_first_msg_work(struct work_struct *work)
 }
 
 /**
+ * iketcp_rx_set_first_msg_timeout() - change the time a connection has left
+ *	for its first message
+ * @conn: the connection
+ * @ms: milliseconds from now, 0: no limit (a connection the helper trusts)
+ *
+ * Nothing changes once the first message has arrived.
+ *
+ * Return: 0, or -ENOTCONN if the connection is detached or ended.
+ */
+int iketcp_rx_set_first_msg_timeout(struct iketcp_conn *conn, u32 ms)
+{
+	struct sock *sk = conn->sk;
+	int err = 0;
+
+	lock_sock(sk);
+	if (test_bit(IKETCP_CONN_DETACHED, &conn->flags) ||
+	    test_bit(IKETCP_CONN_ENDED, &conn->flags)) {
+		err = -ENOTCONN;
+		goto out;
+	}
+	if (conn->got_first)
+		goto out;
+	/* A pending timer holds a reference: keep it or give it back */
+	if (cancel_delayed_work(&conn->first_msg_work)) {
+		if (!ms) {
+			iketcp_conn_put(conn);
+			goto out;
+		}
+	} else if (ms) {
+		refcount_inc(&conn->refcnt);
+	}
+	if (ms)
+		schedule_delayed_work(&conn->first_msg_work,
+				      msecs_to_jiffies(ms));
+out:
+	release_sock(sk);
+	return err;
+}
+
+/**
  * iketcp_rx_flush() - hand the helper what the connection holds, in order:
  *	the attach notification, a received message, the end of the stream
  * @conn: the connection, socket locked

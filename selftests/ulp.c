@@ -614,6 +614,44 @@ TEST_F(ulp, first_message_timeout)
 	close(srv2);
 }
 
+/* the helper vouches for a connection: no limit, or a new one from now */
+TEST_F(ulp, first_message_timeout_per_connection)
+{
+	const struct iketcp_event *ev;
+	struct iketcp_event cur;
+	int cli, srv, cli2, srv2;
+	uint32_t id, id2;
+
+	ASSERT_EQ(0, iketcp_nl_netns_set_first_msg_timeout(&self->nl, 500));
+	id = fixture_conn(_metadata, self, variant->family, &cli, &srv);
+	id2 = fixture_conn(_metadata, self, variant->family, &cli2, &srv2);
+	ASSERT_EQ(0, iketcp_nl_conn_set_first_msg_timeout(&self->nl, id, 0));
+	ASSERT_EQ(0, iketcp_nl_conn_set_first_msg_timeout(&self->nl, id2, 1500));
+	usleep(1000000);
+	/* both outlived the netns limit */
+	ASSERT_EQ(0, iketcp_nl_conn_get(&self->nl, id, &cur));
+	EXPECT_EQ(IKETCP_CONN_STATE_ACTIVE, cur.state);
+	ASSERT_EQ(0, iketcp_nl_conn_get(&self->nl, id2, &cur));
+	EXPECT_EQ(IKETCP_CONN_STATE_ACTIVE, cur.state);
+	/* the second one's own limit strikes */
+	ev = wait_end(self, id2);
+	ASSERT_NE(NULL, ev);
+	EXPECT_EQ(IKETCP_REASON_TIMEOUT, ev->reason);
+	EXPECT_TRUE(peer_was_reset(cli2));
+	/* an ended connection is refused, an unknown one too */
+	EXPECT_EQ(-ENOTCONN,
+		  iketcp_nl_conn_set_first_msg_timeout(&self->nl, id2, 0));
+	EXPECT_EQ(-ENOENT,
+		  iketcp_nl_conn_set_first_msg_timeout(&self->nl, 0x7ffffff0, 0));
+	usleep(700000);
+	ASSERT_EQ(0, iketcp_nl_conn_get(&self->nl, id, &cur));
+	EXPECT_EQ(IKETCP_CONN_STATE_ACTIVE, cur.state);
+	close(cli);
+	close(srv);
+	close(cli2);
+	close(srv2);
+}
+
 TEST_F(ulp, counters_in_dump)
 {
 	struct iketcp_event cur;

@@ -136,6 +136,8 @@ void bridge_captured(struct daemon *d, const struct iketcp_event *ev)
 		return;
 	p->last_activity = now;
 	sa->last_seen = now;
+	sa->local = ev->local;
+	sa->local.port = 0;
 	sa->lport = ev->local.port;
 	sa->rport = ev->remote.port;
 	sa->ports_known = true;
@@ -280,10 +282,11 @@ void bridge_from_tcp(struct daemon *d, const struct iketcp_event *ev)
 	}
 	p = c ? c->peer : peer_get(d, &ev->remote, &ev->local);
 	if (c && !c->originator && !c->nmsgs && !ike_is_phase1_start(&h) &&
-	    !sa_find(d, &ev->remote, h.spi_i)) {
-		/* a peer must start with an IKE SA, or continue a known one */
+	    !sa_find(d, &ev->remote, h.spi_i) &&
+	    !bridge_peer_known(d, &ev->remote)) {
+		/* a peer must start with an IKE SA, or be one we know */
 		d->stats.first_refused++;
-		log_notice("peer %s: first message on its connection (%s, SPIr %llx) starts no IKE SA and continues none: closing",
+		log_notice("peer %s: first message on its connection (%s, SPIr %llx) starts no IKE SA, from an address we share none with: closing",
 			   ep_str(&ev->remote), ike_exchange_name(&h),
 			   (unsigned long long)h.spi_r);
 		iketcp_nl_conn_close(&d->cmd, c->id);
@@ -317,6 +320,8 @@ void bridge_from_tcp(struct daemon *d, const struct iketcp_event *ev)
 	p->stats.tcp_in++;
 	p->last_activity = now;
 	sa->last_seen = now;
+	sa->local = ev->local;
+	sa->local.port = 0;
 
 	if (sa->ports_known) {
 		lport = sa->lport;
@@ -400,7 +405,10 @@ static void resend_outstanding(const void *node, VISIT v, int depth)
 	if (!sa->out || sa->out_gen == ctx->p->gen ||
 	    sa->peer.family != ctx->p->remote.family ||
 	    memcmp(&sa->peer.addr, &ctx->p->remote.addr,
-		   sa->peer.family == AF_INET6 ? 16 : 4))
+		   sa->peer.family == AF_INET6 ? 16 : 4) ||
+	    (sa->local.family &&
+	     memcmp(&sa->local.addr, &ctx->p->local.addr,
+		    sa->local.family == AF_INET6 ? 16 : 4)))
 		return;
 	/* only requests that went (or were to go) over TCP */
 	if (!sa->out_gen)
@@ -479,6 +487,43 @@ bool bridge_peer_active(struct daemon *d, struct peer *p, long long now)
 	if (!d->cfg.idle_timeout)
 		return true;
 	return now - p->last_activity < d->cfg.idle_timeout * 1000LL;
+}
+
+static const struct iketcp_ep *known_addr;
+static bool known_found;
+
+static void known_find(const void *node, VISIT v, int depth)
+{
+	const struct sa *sa;
+
+	(void)depth;
+	if (known_found || (v != postorder && v != leaf))
+		return;
+	sa = *(struct sa *const *)node;
+	if (sa->peer.family == known_addr->family &&
+	    !memcmp(&sa->peer.addr, &known_addr->addr,
+		    sa->peer.family == AF_INET6 ? 16 : 4))
+		known_found = true;
+}
+
+/**
+ * bridge_peer_known() - do we share an IKE SA with this address?
+ * @d: daemon
+ * @remote: the peer's address (port ignored)
+ *
+ * TCP cannot be spoofed: a connection from such an address is the peer
+ * itself (reconnecting, or keeping a standby connection), even when its
+ * first message belongs to an IKE SA we never saw set up (an IKEv2 SA
+ * rekeyed: its new SPIs travel encrypted).
+ *
+ * Return: true if one of the IKE SAs we know is with that address.
+ */
+bool bridge_peer_known(struct daemon *d, const struct iketcp_ep *remote)
+{
+	known_addr = remote;
+	known_found = false;
+	twalk(d->sas, known_find);
+	return known_found;
 }
 
 static struct daemon *gc_d;

@@ -85,7 +85,7 @@ struct peer_stats {
 };
 
 /**
- * struct peer - a remote gateway
+ * struct peer - a pair of gateways: a remote address and our address
  * @remote: its address (port unused)
  * @local: our address used with it (port unused)
  * @tcp_port: its iketcp TCP port
@@ -126,6 +126,7 @@ struct peer {
  * struct sa - what iketcpd remembers of one IKE SA
  * @spi_i: initiator SPI (key, with @peer)
  * @peer: the peer's address (port unused)
+ * @local: the daemon's address for it (port unused)
  * @major: IKE version
  * @lport: the daemon's own port for this SA (from its last datagram)
  * @rport: the port the daemon sends to
@@ -148,6 +149,7 @@ struct peer {
 struct sa {
 	uint64_t spi_i;
 	struct iketcp_ep peer;
+	struct iketcp_ep local;
 	uint8_t major;
 	uint16_t lport;
 	uint16_t rport;
@@ -242,7 +244,8 @@ long long now_ms(void);
 /* peer.c */
 struct peer *peer_get(struct daemon *d, const struct iketcp_ep *remote,
 		      const struct iketcp_ep *local);
-struct peer *peer_find(struct daemon *d, const struct iketcp_ep *remote);
+struct peer *peer_find(struct daemon *d, const struct iketcp_ep *remote,
+		       const struct iketcp_ep *local);
 void peer_for_each(struct daemon *d, void (*fn)(struct peer *p, void *arg),
 		   void *arg);
 int peer_listen(struct daemon *d);
@@ -261,6 +264,7 @@ void peer_close_all(struct daemon *d);
 void bridge_captured(struct daemon *d, const struct iketcp_event *ev);
 void bridge_from_tcp(struct daemon *d, const struct iketcp_event *ev);
 void bridge_peer_up(struct daemon *d, struct peer *p);
+bool bridge_peer_known(struct daemon *d, const struct iketcp_ep *remote);
 bool bridge_peer_active(struct daemon *d, struct peer *p, long long now);
 void bridge_gc(struct daemon *d, long long now);
 void bridge_free(struct daemon *d);

@@ -747,6 +747,26 @@ int iketcp_nl_conn_close(struct iketcp_nl *nl, uint32_t conn_id)
 	return nl_request(nl, nlh, NULL, NULL);
 }
 
+/**
+ * iketcp_nl_conn_set_first_msg_timeout() - the time a connection has left
+ *	for its first message
+ * @nl: the client
+ * @conn_id: connection
+ * @ms: milliseconds from now, 0: no limit (a connection we vouch for)
+ *
+ * Return: 0 or -errno (-ENOTCONN: it ended already).
+ */
+int iketcp_nl_conn_set_first_msg_timeout(struct iketcp_nl *nl,
+					 uint32_t conn_id, uint32_t ms)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct nlmsghdr *nlh = nl_put(nl, buf, IKETCP_CMD_CONN_SET, 0);
+
+	mnl_attr_put_u32(nlh, IKETCP_A_CONN_ID, conn_id);
+	mnl_attr_put_u32(nlh, IKETCP_A_FIRST_MSG_TIMEOUT, ms);
+	return nl_request(nl, nlh, NULL, NULL);
+}
+
 static int nl_copy_cb(const struct iketcp_event *ev, void *arg)
 {
 	struct iketcp_event *out = arg;

@@ -130,6 +130,8 @@ int iketcp_nl_netns_set_first_msg_timeout(struct iketcp_nl *nl, uint32_t ms);
 int iketcp_nl_conn_send(struct iketcp_nl *nl, uint32_t conn_id,
 			const void *msg, size_t len);
 int iketcp_nl_conn_close(struct iketcp_nl *nl, uint32_t conn_id);
+int iketcp_nl_conn_set_first_msg_timeout(struct iketcp_nl *nl,
+					 uint32_t conn_id, uint32_t ms);
 int iketcp_nl_conn_get(struct iketcp_nl *nl, uint32_t conn_id,
 		       struct iketcp_event *ev);
 int iketcp_nl_conn_dump(struct iketcp_nl *nl, iketcp_event_cb cb, void *arg);

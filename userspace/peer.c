@@ -39,10 +39,13 @@ static int ep_cmp(const struct iketcp_ep *a, const struct iketcp_ep *b)
 	return memcmp(&a->addr, &b->addr, ep_alen(a));
 }
 
+/* A peer is a pair of gateway addresses: remote, then local */
 static int peer_cmp(const void *a, const void *b)
 {
-	return ep_cmp(&((const struct peer *)a)->remote,
-		      &((const struct peer *)b)->remote);
+	const struct peer *x = a, *y = b;
+	int r = ep_cmp(&x->remote, &y->remote);
+
+	return r ? r : ep_cmp(&x->local, &y->local);
 }
 
 static int conn_cmp(const void *a, const void *b)
@@ -65,25 +68,33 @@ static const char *ep_s(const struct iketcp_ep *ep)
 }
 
 /**
- * peer_find() - the peer with this address
+ * peer_find() - the peer of a pair of addresses
  * @d: daemon
  * @remote: its address (port ignored)
+ * @local: our address towards it (port ignored)
+ *
+ * One connection per pair of gateways: a gateway with two addresses
+ * towards the same peer (one of them behind a NAT, say) is two pairs.
  *
  * Return: the peer or NULL.
  */
-struct peer *peer_find(struct daemon *d, const struct iketcp_ep *remote)
+struct peer *peer_find(struct daemon *d, const struct iketcp_ep *remote,
+		       const struct iketcp_ep *local)
 {
-	struct peer key = { .remote = *remote };
-	struct peer **p = tfind(&key, &d->peers, peer_cmp);
+	struct peer key = { .remote = *remote, .local = *local };
+	struct peer **p;
 
+	key.remote.port = 0;
+	key.local.port = 0;
+	p = tfind(&key, &d->peers, peer_cmp);
 	return p ? *p : NULL;
 }
 
 /**
- * peer_get() - the peer with this address, created if new
+ * peer_get() - the peer of a pair of addresses, created if new
  * @d: daemon
  * @remote: its address (port ignored)
- * @local: our address towards it, if known (NULL)
+ * @local: our address towards it (port ignored)
  *
  * Return: the peer or NULL (no memory).
  */
@@ -91,24 +102,17 @@ struct peer *peer_get(struct daemon *d, const struct iketcp_ep *remote,
 		      const struct iketcp_ep *local)
 {
 	const struct cfg_rule *r;
-	struct peer *p = peer_find(d, remote);
+	struct peer *p = peer_find(d, remote, local);
 
-	if (p) {
-		if (local && !p->local.family) {
-			p->local = *local;
-			p->local.port = 0;
-		}
+	if (p)
 		return p;
-	}
 	p = calloc(1, sizeof(*p));
 	if (!p)
 		return NULL;
 	p->remote = *remote;
 	p->remote.port = 0;
-	if (local) {
-		p->local = *local;
-		p->local.port = 0;
-	}
+	p->local = *local;
+	p->local.port = 0;
 	r = config_lookup(&d->cfg, remote);
 	p->tcp_port = r ? r->port : 500;
 	p->last_activity = now_ms();
@@ -426,7 +430,7 @@ void peer_connect(struct daemon *d, struct peer *p)
 		return;
 	}
 	sock_setup(fd);
-	if (p->local.family == p->remote.family) {
+	{
 		setsockopt(fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one,
 			   sizeof(one));
 		sl = sockaddr_of(&p->local, 0, &ss);
@@ -494,7 +498,7 @@ void peer_connect_done(struct daemon *d, struct conn *c)
  */
 void peer_attached(struct daemon *d, const struct iketcp_event *ev)
 {
-	struct peer *p = peer_find(d, &ev->remote);
+	struct peer *p = peer_find(d, &ev->remote, &ev->local);
 	struct conn *c = NULL;
 
 	if (p)
@@ -515,6 +519,18 @@ void peer_attached(struct daemon *d, const struct iketcp_event *ev)
 	log_info("peer %s: connection %u up (%s, generation %u)",
 		 ep_s(&p->remote), c->id,
 		 c->originator ? "opened by us" : "opened by the peer", p->gen);
+	/*
+	 * The module's first-message timeout is for strangers: a connection
+	 * we opened, or one from a peer we share IKE SAs with, may idle (a
+	 * standby connection between gateways carries requests both ways).
+	 */
+	if (c->originator || bridge_peer_known(d, &ev->remote)) {
+		int err = iketcp_nl_conn_set_first_msg_timeout(&d->cmd, c->id, 0);
+
+		if (err && err != -ENOTCONN)
+			log_debug("conn %u: no first-message limit: %s", c->id,
+				  strerror(-err));
+	}
 	bridge_peer_up(d, p);
 }
 

@@ -125,9 +125,9 @@ int state_load(struct daemon *d)
 			continue;
 		}
 		if (sscanf(line, "peer %63s %63s %d %d %d %u", a, l, &o, &up,
-			   &fb, &port) == 6 && !iketcp_ep_parse(a, 0, &ep)) {
-			struct peer *p = peer_get(d, &ep, iketcp_ep_parse(l, 0, &lep) ?
-						  NULL : &lep);
+			   &fb, &port) == 6 && !iketcp_ep_parse(a, 0, &ep) &&
+		    !iketcp_ep_parse(l, 0, &lep)) {
+			struct peer *p = peer_get(d, &ep, &lep);
 
 			if (!p)
 				continue;

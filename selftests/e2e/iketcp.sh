@@ -159,16 +159,19 @@ if up_and_ping ikev2-v4; then
 	ip netns exec e2e-gr "$CTL" close "$id"
 	e2e_log "TCP connection $id reset by gw-right"
 	e2e_check "TCP connection reset mid-life: the CHILD SA rekeys afterwards" \
-		e2e_step "rekey CHILD after the reset" rekey_and_ping child ikev2-v4
+		e2e_step "rekey CHILD after the reset" rekey_and_ping child ikev2-v4 ||
+		e2e_collect_logs iketcp-reset
 	e2e_check "... and the IKE SA too" e2e_step "rekey IKE after the reset" rekey_and_ping ike ikev2-v4
 	e2e_iketcpd_stop gl
 	iketcpd_start_gw gl tcp
 	e2e_check "iketcpd restarted on gw-left: the SA lives on and rekeys" \
-		e2e_step "rekey CHILD after the restart" rekey_and_ping child ikev2-v4
+		e2e_step "rekey CHILD after the restart" rekey_and_ping child ikev2-v4 ||
+		e2e_collect_logs iketcp-restart-gl
 	e2e_iketcpd_stop gr
 	iketcpd_start_gw gr tcp
 	e2e_check "iketcpd restarted on gw-right: the SA lives on and rekeys" \
-		e2e_step "rekey IKE after the restart" rekey_and_ping ike ikev2-v4
+		e2e_step "rekey IKE after the restart" rekey_and_ping ike ikev2-v4 ||
+		e2e_collect_logs iketcp-restart-gr
 else
 	e2e_collect_logs iketcp-faults
 	for _ in 1 2 3 4; do e2e_skip "faults" "ikev2-v4 not established"; done

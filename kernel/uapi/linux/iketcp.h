@@ -144,6 +144,12 @@ enum iketcp_conn_state {
  * @IKETCP_CMD_UDP_SEND: send IKETCP_A_MSG to the peer as a real UDP
  *	datagram from IKETCP_A_LOCAL_* to IKETCP_A_REMOTE_* (not captured;
  *	fragmented if it must be)
+ * @IKETCP_CMD_CONN_SET: connection IKETCP_A_CONN_ID gets
+ *	IKETCP_A_FIRST_MSG_TIMEOUT milliseconds from now for its first
+ *	message, 0 for no limit: the helper vouches for a connection it
+ *	opened itself, or one from a peer it knows (an idle standby
+ *	connection between gateways is legitimate). No effect once the first
+ *	message arrived; -ENOTCONN if the connection ended.
  *
  * Backpressure: notifications are unicast to the helper. When its socket
  * cannot take one, nothing is lost: the message stays with its connection,
@@ -174,6 +180,7 @@ enum iketcp_cmd {
 	IKETCP_CMD_UDP_CAPTURED,
 	IKETCP_CMD_UDP_INJECT,
 	IKETCP_CMD_UDP_SEND,
+	IKETCP_CMD_CONN_SET,
 
 	__IKETCP_CMD_MAX,
 	IKETCP_CMD_MAX = __IKETCP_CMD_MAX - 1
