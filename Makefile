@@ -4,6 +4,7 @@
 #
 #   make                 module (for KDIR), iketcpd, iketcpctl, selftests
 #   make check           setup + everything below, on both Debian kernels
+#   make check-debug     every VM selftest under a KASAN/lockdep/kmemleak kernel
 #   make demo            the end-to-end scenario, readable, in the VM
 #   make bench           benchmarks (long; results in bench/)
 #   make install         module + helper on this machine (see README)
@@ -22,7 +23,7 @@ FUZZ_TIME ?= 60
 
 .PHONY: all module modules-all userspace selftests check check-host check-vm \
 	checkpatch kernel-doc setup demo bench clean install install-module \
-	install-userspace dkms-install test-vmrun fuzz fuzz-smoke
+	install-userspace dkms-install test-vmrun fuzz fuzz-smoke check-debug
 
 all: module userspace selftests
 
@@ -68,10 +69,22 @@ test-vmrun:
 
 check: setup modules-all userspace selftests checkpatch kernel-doc
 	@$(MAKE) --no-print-directory check-host
+	@$(MAKE) --no-print-directory fuzz-smoke
 	@$(MAKE) --no-print-directory test-vmrun
 	@$(MAKE) --no-print-directory check-vm
 
-demo: setup modules-all userspace
+# Every VM selftest under the debug kernel (KASAN, lockdep, kmemleak, KFENCE;
+# scripts/debug-kernel.sh builds it once): any kernel report fails it.
+check-debug: setup userspace selftests
+	@scripts/debug-kernel.sh
+	@$(MAKE) --no-print-directory module KCFLAGS_EXTRA=-Werror \
+		KDIR=$${IKETCP_CACHE:-$(CURDIR)/.cache}/kernels/debug/build
+	@echo "==== selftests on the debug kernel ===="; start=$$(date +%s); \
+	scripts/vmrun.sh --kernel debug --mem 2048 \
+		--timeout $${IKETCP_DEBUG_TIMEOUT:-7200} -- selftests/run.sh; rc=$$?; \
+	echo "check-debug: $$(( $$(date +%s) - start ))s, vmrun status $$rc"; exit $$rc
+
+demo: setup modules-all userspace selftests
 	@scripts/demo.sh
 
 bench: setup modules-all userspace selftests
