@@ -113,6 +113,13 @@ static int udp_bound_in(const char *ns, const char *addr, uint16_t port)
  * the peer is a named netns at the other end of a veth pair (peer0:
  * 10.9.0.2 and .3, fd09::2 and ::3).
  */
+/*
+ * Every test makes and deletes network namespaces: on the debug kernel
+ * (KASAN, lockdep, under TCG) their teardown alone can outlast the
+ * harness's default 30 s.
+ */
+#define SHIM_TIMEOUT	180
+
 FIXTURE(shim) {
 	struct iketcp_nl nl;
 	struct evlog *log;
@@ -197,7 +204,7 @@ static int count_rules(const struct iketcp_event *ev, void *arg)
 	return 0;
 }
 
-TEST_F(shim, rules_add_replace_del_dump)
+TEST_F_TIMEOUT(shim, rules_add_replace_del_dump, SHIM_TIMEOUT)
 {
 	struct iketcp_ep ep;
 	int n = 0;
@@ -213,7 +220,7 @@ TEST_F(shim, rules_add_replace_del_dump)
 	EXPECT_STREQ("iketcp: host bits set in prefix", self->nl.err);
 }
 
-TEST_F(shim, rules_need_a_helper)
+TEST_F_TIMEOUT(shim, rules_need_a_helper, SHIM_TIMEOUT)
 {
 	struct iketcp_nl other;
 
@@ -225,7 +232,7 @@ TEST_F(shim, rules_need_a_helper)
 	ASSERT_EQ(0, helper_open(&self->nl));
 }
 
-TEST_F(shim, daemon_datagram_is_captured_not_sent)
+TEST_F_TIMEOUT(shim, daemon_datagram_is_captured_not_sent, SHIM_TIMEOUT)
 {
 	struct sockaddr_storage from;
 	const struct iketcp_event *ev;
@@ -251,7 +258,7 @@ TEST_F(shim, daemon_datagram_is_captured_not_sent)
 	ASSERT_EQ(-1, udp_wait(self->peer500, r, sizeof(r), 300, &from));
 }
 
-TEST_F(shim, natt_marker_esp_and_keepalive)
+TEST_F_TIMEOUT(shim, natt_marker_esp_and_keepalive, SHIM_TIMEOUT)
 {
 	struct sockaddr_storage from;
 	const struct iketcp_event *ev;
@@ -283,7 +290,7 @@ TEST_F(shim, natt_marker_esp_and_keepalive)
 	close(peer4500);
 }
 
-TEST_F(shim, not_ike_or_not_captured_passes)
+TEST_F_TIMEOUT(shim, not_ike_or_not_captured_passes, SHIM_TIMEOUT)
 {
 	struct sockaddr_storage from;
 	uint8_t m[100], r[512];
@@ -306,7 +313,7 @@ TEST_F(shim, not_ike_or_not_captured_passes)
 	close(other500);
 }
 
-TEST_F(shim, exception_inside_wider_rule)
+TEST_F_TIMEOUT(shim, exception_inside_wider_rule, SHIM_TIMEOUT)
 {
 	struct sockaddr_storage from;
 	uint8_t m[100], r[512];
@@ -328,7 +335,7 @@ TEST_F(shim, exception_inside_wider_rule)
 	close(other500);
 }
 
-TEST_F(shim, helper_exit_releases_capture)
+TEST_F_TIMEOUT(shim, helper_exit_releases_capture, SHIM_TIMEOUT)
 {
 	struct sockaddr_storage from;
 	struct iketcp_netns_info info;
@@ -369,7 +376,7 @@ static void check_from(struct __test_metadata *_metadata,
 	EXPECT_STREQ(addr, a);
 }
 
-TEST_F(shim, inject_arrives_from_the_peer)
+TEST_F_TIMEOUT(shim, inject_arrives_from_the_peer, SHIM_TIMEOUT)
 {
 	struct iketcp_ep peer, local;
 	struct sockaddr_storage from;
@@ -389,7 +396,7 @@ TEST_F(shim, inject_arrives_from_the_peer)
 	EXPECT_EQ(1, info.stats[IKETCP_NS_STAT_INJECTED]);
 }
 
-TEST_F(shim, inject_natt_has_marker)
+TEST_F_TIMEOUT(shim, inject_natt_has_marker, SHIM_TIMEOUT)
 {
 	struct iketcp_ep peer, local;
 	struct sockaddr_storage from;
@@ -407,7 +414,7 @@ TEST_F(shim, inject_natt_has_marker)
 	check_from(_metadata, &from, variant->peer, 4500);
 }
 
-TEST_F(shim, inject_goes_through_the_firewall)
+TEST_F_TIMEOUT(shim, inject_goes_through_the_firewall, SHIM_TIMEOUT)
 {
 	struct iketcp_ep peer, local;
 	struct sockaddr_storage from;
@@ -427,7 +434,7 @@ TEST_F(shim, inject_goes_through_the_firewall)
 	sh(_metadata, "nft delete table inet t");
 }
 
-TEST_F(shim, send_goes_out_fragmented_not_captured)
+TEST_F_TIMEOUT(shim, send_goes_out_fragmented_not_captured, SHIM_TIMEOUT)
 {
 	struct iketcp_ep peer, local;
 	struct sockaddr_storage from;
@@ -449,7 +456,7 @@ TEST_F(shim, send_goes_out_fragmented_not_captured)
 	EXPECT_EQ(1, info.stats[IKETCP_NS_STAT_UDP_SENT]);
 }
 
-TEST_F(shim, bad_requests_explained)
+TEST_F_TIMEOUT(shim, bad_requests_explained, SHIM_TIMEOUT)
 {
 	struct iketcp_ep peer, local;
 	uint8_t m[100];
