@@ -38,6 +38,54 @@ static int sa_cmp(const void *a, const void *b)
 		      x->peer.family == AF_INET6 ? 16 : 4);
 }
 
+/* How many SAs each peer address has: "do we know this peer?" in O(log n) */
+struct sa_addr {
+	struct iketcp_ep addr;
+	unsigned int n;
+};
+
+static int sa_addr_cmp(const void *a, const void *b)
+{
+	const struct sa_addr *x = a, *y = b;
+
+	if (x->addr.family != y->addr.family)
+		return x->addr.family - y->addr.family;
+	return memcmp(&x->addr.addr, &y->addr.addr,
+		      x->addr.family == AF_INET6 ? 16 : 4);
+}
+
+static void sa_addr_ref(struct daemon *d, const struct iketcp_ep *peer)
+{
+	struct sa_addr key = { .addr = *peer }, *a, **found;
+
+	found = tfind(&key, &d->sa_addrs, sa_addr_cmp);
+	if (found) {
+		(*found)->n++;
+		return;
+	}
+	a = calloc(1, sizeof(*a));
+	if (!a)
+		return;
+	*a = key;
+	a->n = 1;
+	if (!tsearch(a, &d->sa_addrs, sa_addr_cmp))
+		free(a);
+}
+
+static void sa_addr_unref(struct daemon *d, const struct iketcp_ep *peer)
+{
+	struct sa_addr key = { .addr = *peer }, *a, **found;
+
+	found = tfind(&key, &d->sa_addrs, sa_addr_cmp);
+	if (!found)
+		return;
+	a = *found;
+	if (--a->n)
+		return;
+	tdelete(a, &d->sa_addrs, sa_addr_cmp);
+	free(a);
+}
+
 static struct sa *sa_find(struct daemon *d, const struct iketcp_ep *peer,
 			  uint64_t spi_i)
 {
@@ -66,6 +114,7 @@ static struct sa *sa_get(struct daemon *d, const struct iketcp_ep *peer,
 		free(sa);
 		return NULL;
 	}
+	sa_addr_ref(d, &sa->peer);
 	d->nsas++;
 	return sa;
 }
@@ -489,23 +538,6 @@ bool bridge_peer_active(struct daemon *d, struct peer *p, long long now)
 	return now - p->last_activity < d->cfg.idle_timeout * 1000LL;
 }
 
-static const struct iketcp_ep *known_addr;
-static bool known_found;
-
-static void known_find(const void *node, VISIT v, int depth)
-{
-	const struct sa *sa;
-
-	(void)depth;
-	if (known_found || (v != postorder && v != leaf))
-		return;
-	sa = *(struct sa *const *)node;
-	if (sa->peer.family == known_addr->family &&
-	    !memcmp(&sa->peer.addr, &known_addr->addr,
-		    sa->peer.family == AF_INET6 ? 16 : 4))
-		known_found = true;
-}
-
 /**
  * bridge_peer_known() - do we share an IKE SA with this address?
  * @d: daemon
@@ -520,10 +552,10 @@ static void known_find(const void *node, VISIT v, int depth)
  */
 bool bridge_peer_known(struct daemon *d, const struct iketcp_ep *remote)
 {
-	known_addr = remote;
-	known_found = false;
-	twalk(d->sas, known_find);
-	return known_found;
+	struct sa_addr key = { .addr = *remote };
+
+	key.addr.port = 0;
+	return tfind(&key, &d->sa_addrs, sa_addr_cmp) != NULL;
 }
 
 static struct daemon *gc_d;
@@ -557,6 +589,7 @@ void bridge_gc(struct daemon *d, long long now)
 		if (!gc_victim)
 			break;
 		tdelete(gc_victim, &d->sas, sa_cmp);
+		sa_addr_unref(d, &gc_victim->peer);
 		sa_out_clear(gc_victim);
 		free(gc_victim);
 		d->nsas--;
@@ -619,5 +652,7 @@ void bridge_free(struct daemon *d)
 {
 	tdestroy(d->sas, sa_free);
 	d->sas = NULL;
+	tdestroy(d->sa_addrs, free);
+	d->sa_addrs = NULL;
 	d->nsas = 0;
 }

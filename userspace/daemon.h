@@ -229,6 +229,7 @@ struct daemon {
 	int npeers;
 	void *conns;
 	void *sas;
+	void *sa_addrs;
 	int nsas;
 	int *listen_fds;
 	int nlisten;
