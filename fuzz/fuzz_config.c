@@ -32,16 +32,8 @@
 
 #include "config.h"
 
-#define CHECK(cond, ...)						\
-	do {								\
-		if (!(cond)) {						\
-			fprintf(stderr, "fuzz_config: %s:%d: check failed: %s: ", \
-				__FILE__, __LINE__, #cond);		\
-			fprintf(stderr, __VA_ARGS__);			\
-			fputc('\n', stderr);				\
-			abort();					\
-		}							\
-	} while (0)
+#define FUZZ_NAME "fuzz_config"
+#include "fuzz.h"
 
 /*
  * Room for every message: at most one per line, of at most 160 bytes plus

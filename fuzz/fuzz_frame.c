@@ -37,16 +37,8 @@
 
 #include "stream.h"
 
-#define CHECK(cond, ...)						\
-	do {								\
-		if (!(cond)) {						\
-			fprintf(stderr, "fuzz_frame: %s:%d: check failed: %s: ", \
-				__FILE__, __LINE__, #cond);		\
-			fprintf(stderr, __VA_ARGS__);			\
-			fputc('\n', stderr);				\
-			abort();					\
-		}							\
-	} while (0)
+#define FUZZ_NAME "fuzz_frame"
+#include "fuzz.h"
 
 #define CB_STOP		(-1000)
 #define MAX_SPLITS	15

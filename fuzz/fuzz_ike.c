@@ -38,16 +38,8 @@
 
 #include "ike.h"
 
-#define CHECK(cond, ...)						\
-	do {								\
-		if (!(cond)) {						\
-			fprintf(stderr, "fuzz_ike: %s:%d: check failed: %s: ", \
-				__FILE__, __LINE__, #cond);		\
-			fprintf(stderr, __VA_ARGS__);			\
-			fputc('\n', stderr);				\
-			abort();					\
-		}							\
-	} while (0)
+#define FUZZ_NAME "fuzz_ike"
+#include "fuzz.h"
 
 #define PREFIX	19
 
