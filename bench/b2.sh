@@ -14,13 +14,19 @@
 # 60000, 1500 B 30000, 16 KB 3000, 65000 B 800, times IKETCP_B2_SCALE),
 # then closes; benchsink (the "IKE daemon") counts
 # them, checks that none is missing and that each connection's arrived in
-# order. The same traffic goes through
-#   iketcp: TCP -> iketcp ULP -> genl -> iketcpd -> UDP_INJECT -> sink
-#   relay:  TCP -> read() in bench/relay.c -> stream.c framer -> sendto()
+# order. Each connection's first message starts an IKE SA (IKE_SA_INIT),
+# the others are INFORMATIONAL requests of that established SA. The same
+# traffic goes through
+#   iketcp:      TCP -> ULP -> genl -> iketcpd (SA set-up, policy) and
+#                from the second message of the SA on, once iketcpd handed
+#                it over: TCP -> ULP -> fast path -> inject -> sink
+#   iketcp-nofp: iketcpd with "fast-path off": every message
+#                TCP -> ULP -> genl -> iketcpd -> UDP_INJECT -> sink
+#   relay:       TCP -> read() in bench/relay.c -> stream.c framer -> sendto()
 # Per run: messages/s (received / (last arrival - first write)), system-wide
 # CPU from /proc/stat (all jiffies but idle and iowait, both vCPUs) per
 # message, and the helper's (iketcpd's or relay's) own utime+stime per
-# message. The two helpers alternate run by run, the order flipping each
+# message. The helpers alternate run by run, the order rotating each
 # repetition.
 #
 # The backlog of packets delivered locally (loopback, inject) is raised
@@ -29,8 +35,9 @@
 # sink's socket (Udp RcvbufErrors, MemErrors) are recorded per run.
 #
 # Environment: IKETCP_B2_SCALE (default 1), IKETCP_B2_REPS (default 3),
+# IKETCP_B2_HELPERS (default "iketcp iketcp-nofp relay"),
 # IKETCP_B2_SIZES ("256 1500 16384 65000"), IKETCP_B2_CONNS ("1 100"),
-# B2_OUT (default bench/data/b2_raw.csv).
+# IKETCP_B2_OUT (default bench/data/b2_raw.csv).
 
 cd "$(dirname "$0")/.." || exit 1
 SCALE=${IKETCP_B2_SCALE:-1}
@@ -38,7 +45,8 @@ declare -A TOTAL=([256]=60000 [1500]=30000 [16384]=3000 [65000]=800)
 REPS=${IKETCP_B2_REPS:-3}
 SIZES=(${IKETCP_B2_SIZES:-256 1500 16384 65000})
 CONNS=(${IKETCP_B2_CONNS:-1 100})
-OUT=${B2_OUT:-bench/data/b2_raw.csv}
+HELPERS=(${IKETCP_B2_HELPERS:-iketcp iketcp-nofp relay})
+OUT=${IKETCP_B2_OUT:-bench/data/b2_raw.csv}
 BB=build/bench
 IKETCPD=build/userspace/iketcpd
 T=$(mktemp -d /tmp/b2.XXXXXX)
@@ -85,6 +93,7 @@ max-connections 1000000
 max-connections-per-source 1000000
 max-rate 1000000
 EOF
+{ cat "$T/iketcpd.conf"; echo "fast-path off"; } >"$T/iketcpd-nofp.conf"
 
 busy_jiffies() { # all CPU jiffies but idle and iowait
 	local _c u n s i w q sq st
@@ -111,12 +120,14 @@ kv() { # <key> <line>: the value of key=value in line
 	[[ $2 =~ $re ]] && echo "${BASH_REMATCH[2]}"
 }
 
-helper_start() { # iketcp|relay
+helper_start() { # iketcp|iketcp-nofp|relay
+	local conf=$T/iketcpd.conf
 	HPID=
 	case $1 in
-	iketcp)
+	iketcp*)
+		[ "$1" = iketcp-nofp ] && conf=$T/iketcpd-nofp.conf
 		rm -f "$T/ctl" "$T/state"
-		ip netns exec b2g "$IKETCPD" -f -c "$T/iketcpd.conf" -s "$T/ctl" \
+		ip netns exec b2g "$IKETCPD" -f -c "$conf" -s "$T/ctl" \
 			--state "$T/state" </dev/null >>"$T/iketcpd.log" 2>&1 &
 		HPID=$!
 		for _ in $(seq 100); do [ -S "$T/ctl" ] && return 0; sleep 0.1; done
@@ -156,7 +167,7 @@ run() { # <helper> <size> <conns> <rep>
 	b1=$(busy_jiffies)
 	h1=$(proc_jiffies "$HPID")
 	e1=$(udp_drops)
-	[ "$h" = iketcp ] && log "iketcp: $(ip netns exec b2g build/userspace/iketcpctl --json netns | grep -o '"backpressure":[0-9]*\|"held":[0-9]*' | tr '\n' ' ') iketcpd $(ip netns exec b2g build/userspace/iketcpctl -s "$T/ctl" --json status | grep -o '"enobufs":[0-9]*\|"injected":[0-9]*\|"inject_errors":[0-9]*\|"rate_dropped":[0-9]*' | sort -u | tr '\n' ' ')"
+	[ "$h" != relay ] && log "$h: module $(ip netns exec b2g build/userspace/iketcpctl --json netns | grep -o '"backpressure":[0-9]*\|"held":[0-9]*\|"fast_msgs":[0-9]*\|"fast_fallbacks":[0-9]*\|"injected":[0-9]*' | tr '\n' ' ') iketcpd $(ip netns exec b2g build/userspace/iketcpctl -s "$T/ctl" --json status | grep -o '"enobufs":[0-9]*\|"injected":[0-9]*\|"inject_errors":[0-9]*\|"rate_dropped":[0-9]*\|"fast_added":[0-9]*\|"fast_ended":[0-9]*' | sort -u | tr '\n' ' ')"
 	helper_stop
 	sink=$(grep '^summary' "$T/sink.out")
 	s=$(kv msgs "$sent") r=$(kv msgs "$sink")
@@ -176,7 +187,11 @@ run() { # <helper> <size> <conns> <rep>
 }
 
 for ((rep = 1; rep <= REPS; rep++)); do
-	if [ $((rep % 2)) = 1 ]; then order=(iketcp relay); else order=(relay iketcp); fi
+	# rotate the order: each helper goes first in turn
+	order=()
+	for ((k = 0; k < ${#HELPERS[@]}; k++)); do
+		order+=("${HELPERS[$(((rep - 1 + k) % ${#HELPERS[@]}))]}")
+	done
 	for size in "${SIZES[@]}"; do
 		for conns in "${CONNS[@]}"; do
 			for h in "${order[@]}"; do

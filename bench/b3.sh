@@ -28,20 +28,26 @@
 #      doubling to 2 s while refused), each sending a first message of the
 #      next generation; time from the kill until the sink has all N, and the
 #      sink's count of distinct connections (lost = N - that) and duplicates.
+#      Still incomplete after IKETCP_B3_DIAG_AFTER s (30): a diagnostic
+#      dump (peers' and sink's progress on SIGUSR1, listener queue, TCP
+#      counters, the module's and iketcpd's counters), again 20 s later;
+#      given up after IKETCP_B3_RECONNECT_TIMEOUT s more (600).
 # Memory of both ends of each connection is in the kernel figures (the
 # peers run in the same VM); iketcp's own cost is iketcp minus plain.
 #
-# Output: bench/data/b3_raw.csv (B3_OUT), one line per phase.
+# Output: bench/data/b3_raw.csv (IKETCP_B3_OUT), one line per phase.
 
 cd "$(dirname "$0")/.." || exit 1
 COUNTS=(${IKETCP_B3_COUNTS:-1000 10000})
 HELPERS=(${IKETCP_B3_HELPERS:-iketcp relay})
-OUT=${B3_OUT:-bench/data/b3_raw.csv}
+OUT=${IKETCP_B3_OUT:-bench/data/b3_raw.csv}
 BB=build/bench
 IKETCPD=build/userspace/iketcpd
 T=$(mktemp -d /tmp/b3.XXXXXX)
 GW=10.92.0.1
 SIZE=400
+DIAG_AFTER=${IKETCP_B3_DIAG_AFTER:-30}
+RECONNECT_TIMEOUT=${IKETCP_B3_RECONNECT_TIMEOUT:-600}
 
 ulimit -n 200000
 cleanup() {
@@ -134,6 +140,32 @@ helper_start() { # iketcp|relay
 	return 1
 }
 
+# A stalled mass reconnect: where are the connections? (peers, sink,
+# listener queue, TCP counters, the module, iketcpd)
+diag() { # <helper> <N>
+	log "$1 N=$2: reconnect not complete yet, diagnostics:"
+	kill -USR1 "$CPID" "$SPID" 2>/dev/null
+	sleep 0.5
+	{
+		echo "peers: $(grep '^progress' "$T/client.out" | tail -n 1)"
+		echo "sink: $(grep '^progress' "$T/sink.out" | tail -n 1)"
+		echo "gateway listener: $(ip netns exec b3g ss -Hltn "sport = :500")"
+		echo "gateway: $(ip netns exec b3g ss -s | grep -E '^TCP:')"
+		echo "peers: $(ip netns exec b3c ss -s | grep -E '^TCP:')"
+		echo "gateway states: $(ip netns exec b3g ss -Htan | awk '{ print $1 }' | sort | uniq -c | tr '\n' ' ')"
+		echo "peer states: $(ip netns exec b3c ss -Htan | awk '{ print $1 }' | sort | uniq -c | tr '\n' ' ')"
+		echo "gateway nstat: $(ip netns exec b3g nstat -az 2>/dev/null | awk '$2 > 0 && $1 ~ /Listen|ReqQ|Abort|SynRetrans|SYNChallenge|Reset|Drop|Overflow|Backlog|Estab|Attempt/ { printf "%s=%s ", $1, $2 }')"
+		echo "peer nstat: $(ip netns exec b3c nstat -az 2>/dev/null | awk '$2 > 0 && $1 ~ /Listen|ReqQ|Abort|SynRetrans|Reset|Drop|Timeout|Attempt/ { printf "%s=%s ", $1, $2 }')"
+		if [ "$1" = iketcp ]; then
+			echo "module: $(ip netns exec b3g build/userspace/iketcpctl --json netns 2>&1 | tr -d '\n' | cut -c1-600)"
+			echo "iketcpd: $(ip netns exec b3g build/userspace/iketcpctl -s "$T/ctl" --json status 2>&1 | tr -d '\n' | cut -c1-900)"
+			echo "iketcpd process: $(ps -o stat=,pcpu=,wchan:20= -p "$HPID")"
+			echo "iketcpd log tail:"; tail -n 5 "$T/iketcpd.log"
+		fi
+		echo "ps: $(ps -eo pcpu=,comm= --sort=-pcpu | head -n 5 | tr '\n' ';')"
+	} | sed 's/^/#   /'
+}
+
 [ -f "$OUT" ] || echo "helper,conns,connect_s,conns_per_s,first_msgs,slab_kb,sunreclaim_kb,memfree_drop_kb,slab_b_per_conn,sunreclaim_b_per_conn,memfree_b_per_conn,helper_rss_kb_before,helper_rss_kb_after,helper_b_per_conn,reconnect_s,reconnect_first_msgs,reconnect_lost,reconnect_dup,loadavg" >"$OUT"
 
 phase() { # <relay|iketcp> <N>
@@ -177,7 +209,9 @@ phase() { # <relay|iketcp> <N>
 	rel=$(( (${EPOCHREALTIME/./} - t0) / 1000 ))
 	helper_start "$h"
 	log "$h N=$n: helper stopped in $rel ms, started again after $(( (${EPOCHREALTIME/./} - t0) / 1000 )) ms"
-	if wait_for "$T/sink.out" "complete gen=2 " 900; then
+	if wait_for "$T/sink.out" "complete gen=2 " "$DIAG_AFTER" ||
+	   { diag "$h" "$n"; wait_for "$T/sink.out" "complete gen=2 " 20; } ||
+	   { diag "$h" "$n"; wait_for "$T/sink.out" "complete gen=2 " "$RECONNECT_TIMEOUT"; }; then
 		line=$(grep 'complete gen=2 ' "$T/sink.out")
 		rc=$(awk -v a="$t0" -v b="$(kv last_us "$line")" 'BEGIN { printf "%.3f", (b - a) / 1e6 }')
 	else

@@ -67,6 +67,22 @@ static inline uint32_t bench_get32(const uint8_t *p)
 	       (uint32_t)p[2] << 8 | p[3];
 }
 
+/*
+ * Only the message id changes between messages of one connection, and
+ * after the first (IKE_SA_INIT, message id 0) the messages are those of an
+ * established IKE SA: INFORMATIONAL requests with the responder's SPI
+ * (which the gateway's fast path may deliver by itself).
+ */
+static inline void bench_msg_set_id(uint8_t *m, uint32_t msgid)
+{
+	bench_put32(m + 20, msgid);
+	if (msgid && m[18] == 34) {
+		memset(m + 8, 0, 8);
+		m[15] = 1;		/* SPIr */
+		m[18] = 37;		/* INFORMATIONAL */
+	}
+}
+
 /* A whole message of @len bytes (28 + 4 .. 65507) */
 static inline void bench_msg(uint8_t *m, uint32_t len, uint32_t gen,
 			     uint32_t idx, uint32_t msgid)
@@ -90,12 +106,7 @@ static inline void bench_msg(uint8_t *m, uint32_t len, uint32_t gen,
 	m[31] = (len - 28) & 0xff;
 	for (uint32_t i = 32; i < len; i++)
 		m[i] = (uint8_t)(i * 7);
-}
-
-/* Only the message id changes between messages of one connection */
-static inline void bench_msg_set_id(uint8_t *m, uint32_t msgid)
-{
-	bench_put32(m + 20, msgid);
+	bench_msg_set_id(m, msgid);
 }
 
 #endif /* IKETCP_BENCH_H */

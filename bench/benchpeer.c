@@ -41,12 +41,14 @@ static uint32_t nconns, size, srcbase;
 static int inflight = 512;
 static uint64_t per_conn;
 static bool reconnect;
-static volatile sig_atomic_t stop;
+static volatile sig_atomic_t stop, report;
 
 static void on_signal(int sig)
 {
-	(void)sig;
-	stop = 1;
+	if (sig == SIGUSR1)
+		report = 1;
+	else
+		stop = 1;
 }
 
 static void die(const char *what)
@@ -282,6 +284,20 @@ static int do_hold(void)
 				epoll_ctl(ep, EPOLL_CTL_ADD, h->fd, &e);
 			}
 		}
+		if (report) {
+			/* SIGUSR1: where the connections are (b3.sh diagnostics) */
+			uint32_t st[4] = { 0 };
+
+			report = 0;
+			for (uint32_t i = 0; i < nconns; i++)
+				st[hs[i].st]++;
+			printf("progress up=%u idle=%u connecting=%u (counted %u) waiting=%u attempts=%llu failures=%llu drops=%llu\n",
+			       st[H_UP], st[H_IDLE], st[H_CONNECTING], connecting,
+			       st[H_WAIT], (unsigned long long)attempts,
+			       (unsigned long long)failures,
+			       (unsigned long long)drops);
+			fflush(stdout);
+		}
 		n = epoll_wait(ep, evs, 512, 20);
 		now = bench_now_us();
 		for (int k = 0; k < n; k++) {
@@ -409,6 +425,7 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGUSR1, &sa, NULL);
 	if (!strcmp(mode, "stream")) {
 		if (!per_conn)
 			return 2;

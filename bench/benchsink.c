@@ -49,10 +49,14 @@ static struct gen_stat gens[MAXGEN];
 static uint64_t msgs, bytes, ooo, bad, conns;
 static long long first_us, last_us;
 
+static volatile sig_atomic_t report;
+
 static void on_signal(int sig)
 {
-	(void)sig;
-	stop = 1;
+	if (sig == SIGUSR1)
+		report = 1;
+	else
+		stop = 1;
 }
 
 static int bind_udp(const char *addr, uint16_t port, int rcvbuf)
@@ -201,6 +205,7 @@ int main(int argc, char **argv)
 	memset(cur_gen, 0xff, maxconns * sizeof(*cur_gen));
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGUSR1, &sa, NULL);
 	p[0] = (struct pollfd){ .fd = bind_udp(addr, 500, rcvbuf), .events = POLLIN };
 	p[1] = (struct pollfd){ .fd = bind_udp(addr, 4500, rcvbuf), .events = POLLIN };
 	printf("ready\n");
@@ -213,6 +218,19 @@ int main(int argc, char **argv)
 				drain(p[0].fd, bufs, mm, iov, false);
 			if (p[1].revents & POLLIN)
 				drain(p[1].fd, bufs, mm, iov, true);
+		}
+		if (report) {
+			/* SIGUSR1: progress so far (b3.sh when a phase stalls) */
+			report = 0;
+			printf("progress msgs=%llu bad=%llu", (unsigned long long)msgs,
+			       (unsigned long long)bad);
+			for (int g = 0; g < MAXGEN; g++)
+				if (gens[g].unique || gens[g].dup)
+					printf(" gen%d=%llu/%llu", g,
+					       (unsigned long long)gens[g].unique,
+					       (unsigned long long)gens[g].dup);
+			printf("\n");
+			fflush(stdout);
 		}
 		if (idle_ms && msgs && bench_now_us() - last_us > idle_ms * 1000LL)
 			break;

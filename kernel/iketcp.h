@@ -39,6 +39,8 @@ enum {
  * @tx_bytes: their bytes
  * @framing_errors: framing violations
  * @backpressure: times reading stopped for the helper
+ * @fast_msgs: messages delivered to the daemon by the fast path
+ * @fast_bytes: their bytes
  */
 struct iketcp_conn_stats {
 	u64 rx_msgs;
@@ -47,7 +49,11 @@ struct iketcp_conn_stats {
 	u64 tx_bytes;
 	u64 framing_errors;
 	u64 backpressure;
+	u64 fast_msgs;
+	u64 fast_bytes;
 };
+
+struct iketcp_fastpath;
 
 /**
  * struct iketcp_addr - one end of a connection
@@ -110,6 +116,8 @@ struct iketcp_capture_rule {
  * @saved_write_space: saved socket callback, restored on detach
  * @saved_state_change: saved socket callback, restored on detach
  * @stats: counters
+ * @fastpath: IKE SAs whose messages go straight to the daemon (fastpath.c),
+ *	NULL until the first; under the socket lock
  */
 struct iketcp_conn {
 	refcount_t refcnt;
@@ -139,6 +147,7 @@ struct iketcp_conn {
 	void (*saved_write_space)(struct sock *sk);
 	void (*saved_state_change)(struct sock *sk);
 	struct iketcp_conn_stats stats;
+	struct iketcp_fastpath *fastpath;
 };
 
 /**
@@ -165,6 +174,9 @@ struct iketcp_conn {
  * @capture_drops: captured datagrams the helper could not take
  * @injected: datagrams delivered to the daemon
  * @udp_sent: datagrams sent to peers
+ * @fast_msgs: messages delivered by the fast path
+ * @fast_fallbacks: fast path messages handed to the helper instead
+ * @first_msg_timeouts: connections aborted for a late first message
  */
 struct iketcp_net {
 	struct net *net;
@@ -189,6 +201,9 @@ struct iketcp_net {
 	atomic64_t capture_drops;
 	atomic64_t injected;
 	atomic64_t udp_sent;
+	atomic64_t fast_msgs;
+	atomic64_t fast_fallbacks;
+	atomic64_t first_msg_timeouts;
 };
 
 /**
@@ -240,6 +255,15 @@ void iketcp_tx_write_space(struct sock *sk);
 void iketcp_tx_work(struct work_struct *work);
 void iketcp_tx_purge(struct iketcp_conn *conn);
 
+/* fastpath.c */
+int iketcp_fastpath_add(struct iketcp_conn *conn, u64 spi_i, u64 spi_r,
+			u16 lport, u16 rport, bool nonesp, u32 rate, u64 rx_seq,
+			struct netlink_ext_ack *extack);
+int iketcp_fastpath_del(struct iketcp_conn *conn, u64 spi_i, u64 spi_r,
+			bool all, struct netlink_ext_ack *extack);
+bool iketcp_fastpath_rcv(struct iketcp_conn *conn, struct sk_buff *skb);
+void iketcp_fastpath_free(struct iketcp_conn *conn);
+
 /* capture.c */
 void iketcp_capture_net_init(struct iketcp_net *in);
 int iketcp_capture_add(struct iketcp_net *in, const struct iketcp_addr *prefix,
@@ -253,6 +277,9 @@ int iketcp_udp_inject(struct net *net, const struct iketcp_addr *peer,
 		      const struct iketcp_addr *local, bool nonesp,
 		      const u8 *msg, u32 len, int ifindex,
 		      struct netlink_ext_ack *extack);
+int iketcp_udp_inject_skb(struct net *net, const struct iketcp_addr *peer,
+			  const struct iketcp_addr *local, bool nonesp,
+			  const struct sk_buff *skb, u32 off, u32 len);
 int iketcp_udp_send(struct net *net, const struct iketcp_addr *local,
 		    const struct iketcp_addr *peer, bool nonesp,
 		    const u8 *msg, u32 len, struct netlink_ext_ack *extack);

@@ -42,6 +42,10 @@ static const struct nla_policy iketcp_policy[IKETCP_A_MAX + 1] = {
 	[IKETCP_A_IFINDEX] = { .type = NLA_U32 },
 	[IKETCP_A_FIRST_MSG_TIMEOUT] =
 		NLA_POLICY_FULL_RANGE(NLA_U32, &iketcp_first_msg_timeout_range),
+	[IKETCP_A_SPI_I] = NLA_POLICY_MIN(NLA_U64, 1),
+	[IKETCP_A_SPI_R] = NLA_POLICY_MIN(NLA_U64, 1),
+	[IKETCP_A_RX_SEQ] = { .type = NLA_U64 },
+	[IKETCP_A_MAX_RATE] = { .type = NLA_U32 },
 };
 
 static struct genl_family iketcp_family;
@@ -98,7 +102,11 @@ static int iketcp_nl_put_stats(struct sk_buff *skb, struct iketcp_conn *conn)
 	    nla_put_u64_64bit(skb, IKETCP_STAT_BACKPRESSURE,
 			      READ_ONCE(s->backpressure), IKETCP_STAT_PAD) ||
 	    nla_put_u64_64bit(skb, IKETCP_STAT_TX_QUEUED,
-			      READ_ONCE(conn->tx_queued), IKETCP_STAT_PAD)) {
+			      READ_ONCE(conn->tx_queued), IKETCP_STAT_PAD) ||
+	    nla_put_u64_64bit(skb, IKETCP_STAT_FAST_MSGS,
+			      READ_ONCE(s->fast_msgs), IKETCP_STAT_PAD) ||
+	    nla_put_u64_64bit(skb, IKETCP_STAT_FAST_BYTES,
+			      READ_ONCE(s->fast_bytes), IKETCP_STAT_PAD)) {
 		nla_nest_cancel(skb, nest);
 		return -EMSGSIZE;
 	}
@@ -536,6 +544,10 @@ static int iketcp_nl_netns_get(struct sk_buff *skb, struct genl_info *info)
 	st[IKETCP_NS_STAT_CAPTURE_DROPS] = atomic64_read(&in->capture_drops);
 	st[IKETCP_NS_STAT_INJECTED] = atomic64_read(&in->injected);
 	st[IKETCP_NS_STAT_UDP_SENT] = atomic64_read(&in->udp_sent);
+	st[IKETCP_NS_STAT_FAST_MSGS] = atomic64_read(&in->fast_msgs);
+	st[IKETCP_NS_STAT_FAST_FALLBACKS] = atomic64_read(&in->fast_fallbacks);
+	st[IKETCP_NS_STAT_FIRST_MSG_TIMEOUTS] =
+		atomic64_read(&in->first_msg_timeouts);
 
 	msg = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
 	if (!msg)
@@ -734,6 +746,60 @@ static int iketcp_nl_conn_set(struct sk_buff *skb, struct genl_info *info)
 	return err;
 }
 
+static int iketcp_nl_fastpath_add(struct sk_buff *skb, struct genl_info *info)
+{
+	struct nlattr **tb = info->attrs;
+	struct iketcp_conn *conn;
+	u16 lport, rport;
+	int err;
+
+	if (GENL_REQ_ATTR_CHECK(info, IKETCP_A_SPI_I) ||
+	    GENL_REQ_ATTR_CHECK(info, IKETCP_A_SPI_R) ||
+	    GENL_REQ_ATTR_CHECK(info, IKETCP_A_LOCAL_PORT) ||
+	    GENL_REQ_ATTR_CHECK(info, IKETCP_A_REMOTE_PORT) ||
+	    GENL_REQ_ATTR_CHECK(info, IKETCP_A_RX_SEQ))
+		return -EINVAL;
+	lport = nla_get_u16(tb[IKETCP_A_LOCAL_PORT]);
+	rport = nla_get_u16(tb[IKETCP_A_REMOTE_PORT]);
+	if (!lport || !rport) {
+		NL_SET_ERR_MSG_MOD(info->extack, "local and remote ports needed");
+		return -EINVAL;
+	}
+	conn = iketcp_nl_conn(info);
+	if (!conn)
+		return -ENOENT;
+	err = iketcp_fastpath_add(conn, nla_get_u64(tb[IKETCP_A_SPI_I]),
+				  nla_get_u64(tb[IKETCP_A_SPI_R]), lport, rport,
+				  nla_get_flag(tb[IKETCP_A_NONESP]),
+				  tb[IKETCP_A_MAX_RATE] ?
+				  nla_get_u32(tb[IKETCP_A_MAX_RATE]) : 0,
+				  nla_get_u64(tb[IKETCP_A_RX_SEQ]), info->extack);
+	iketcp_conn_put(conn);
+	return err;
+}
+
+static int iketcp_nl_fastpath_del(struct sk_buff *skb, struct genl_info *info)
+{
+	struct nlattr **tb = info->attrs;
+	struct iketcp_conn *conn;
+	bool all;
+	int err;
+
+	all = !tb[IKETCP_A_SPI_I] && !tb[IKETCP_A_SPI_R];
+	if (!all && (GENL_REQ_ATTR_CHECK(info, IKETCP_A_SPI_I) ||
+		     GENL_REQ_ATTR_CHECK(info, IKETCP_A_SPI_R)))
+		return -EINVAL;
+	conn = iketcp_nl_conn(info);
+	if (!conn)
+		return -ENOENT;
+	err = iketcp_fastpath_del(conn,
+				  all ? 0 : nla_get_u64(tb[IKETCP_A_SPI_I]),
+				  all ? 0 : nla_get_u64(tb[IKETCP_A_SPI_R]),
+				  all, info->extack);
+	iketcp_conn_put(conn);
+	return err;
+}
+
 static const struct genl_ops iketcp_ops[] = {
 	{
 		.cmd = IKETCP_CMD_HELPER_REGISTER,
@@ -774,6 +840,16 @@ static const struct genl_ops iketcp_ops[] = {
 	{
 		.cmd = IKETCP_CMD_CONN_SET,
 		.doit = iketcp_nl_conn_set,
+		.flags = GENL_ADMIN_PERM,
+	},
+	{
+		.cmd = IKETCP_CMD_FASTPATH_ADD,
+		.doit = iketcp_nl_fastpath_add,
+		.flags = GENL_ADMIN_PERM,
+	},
+	{
+		.cmd = IKETCP_CMD_FASTPATH_DEL,
+		.doit = iketcp_nl_fastpath_del,
 		.flags = GENL_ADMIN_PERM,
 	},
 	{

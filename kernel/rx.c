@@ -70,6 +70,12 @@ static void iketcp_rx_rcv(struct strparser *strp, struct sk_buff *skb)
 			iketcp_conn_put(conn);
 	}
 
+	/* Established SAs the helper handed over go straight to the daemon */
+	if (iketcp_fastpath_rcv(conn, skb)) {
+		consume_skb(skb);
+		return;
+	}
+
 	/* Others wait already: queue up behind them (fairness) */
 	if (test_bit(IKETCP_CONN_BLOCKED, &conn->flags) ||
 	    iketcp_any_blocked(conn->inet) ||
@@ -206,11 +212,35 @@ void iketcp_rx_first_msg_work(struct work_struct *work)
 	struct iketcp_conn *conn = container_of(to_delayed_work(work),
 						struct iketcp_conn,
 						first_msg_work);
+	struct iketcp_net *in = conn->inet;
+	struct sock *sk = conn->sk;
+	u32 ms;
+
+	/* Not read because the helper is behind (held back notifications):
+	 * that is our backlog, not a slow peer. Give it another period.
+	 */
+	lock_sock(sk);
+	if (!conn->got_first &&
+	    test_bit(IKETCP_CONN_BLOCKED, &conn->flags) &&
+	    !test_bit(IKETCP_CONN_DETACHED, &conn->flags) &&
+	    !test_bit(IKETCP_CONN_ENDED, &conn->flags)) {
+		ms = READ_ONCE(in->first_msg_timeout) ? :
+		     IKETCP_FIRST_MSG_TIMEOUT_DEFAULT;
+		/* our reference goes with the timer, unless it is set again */
+		if (!schedule_delayed_work(&conn->first_msg_work,
+					   msecs_to_jiffies(ms)))
+			iketcp_conn_put(conn);
+		release_sock(sk);
+		return;
+	}
+	release_sock(sk);
 
 	if (!READ_ONCE(conn->got_first) &&
-	    !iketcp_rx_abort(conn, IKETCP_REASON_TIMEOUT))
+	    !iketcp_rx_abort(conn, IKETCP_REASON_TIMEOUT)) {
+		atomic64_inc(&in->first_msg_timeouts);
 		net_info_ratelimited("conn %u: no first message in time, aborted\n",
 				     conn->id);
+	}
 	iketcp_conn_put(conn);
 }
 

@@ -18,16 +18,29 @@
 
 #include "iketcp.h"
 
+/* Where the IKE message of a datagram comes from: a buffer, or @len
+ * bytes at @off in @skb (the fast path's received message).
+ */
+struct iketcp_udp_payload {
+	const u8 *msg;
+	const struct sk_buff *skb;
+	u32 off;
+	u32 len;
+};
+
 /*
  * A complete datagram, network header first: from @src to @dst, payload
- * [marker] + @msg, UDP checksum filled in. The IP header is complete but
- * for the fields the output path sets itself (TTL comes from the caller).
+ * [marker] + the message, UDP checksum filled in. The IP header is complete
+ * but for the fields the output path sets itself (TTL comes from the
+ * caller).
  */
 static struct sk_buff *iketcp_udp_build(const struct iketcp_addr *src,
 					const struct iketcp_addr *dst,
-					bool nonesp, const u8 *msg, u32 len,
-					u8 ttl)
+					bool nonesp,
+					const struct iketcp_udp_payload *pl,
+					u8 ttl, gfp_t gfp)
 {
+	u32 len = pl->len;
 	u32 plen = (nonesp ? IKETCP_NONESP_LEN : 0) + len;
 	u32 ulen = sizeof(struct udphdr) + plen;
 	u32 hlen = src->family == AF_INET ? sizeof(struct iphdr) :
@@ -36,13 +49,18 @@ static struct sk_buff *iketcp_udp_build(const struct iketcp_addr *src,
 	struct udphdr *uh;
 	__wsum csum;
 
-	skb = alloc_skb(LL_MAX_HEADER + hlen + ulen, GFP_KERNEL);
+	skb = alloc_skb(LL_MAX_HEADER + hlen + ulen, gfp);
 	if (!skb)
 		return NULL;
 	skb_reserve(skb, LL_MAX_HEADER + hlen + sizeof(*uh));
 	if (nonesp)
 		memset(skb_put(skb, IKETCP_NONESP_LEN), 0, IKETCP_NONESP_LEN);
-	skb_put_data(skb, msg, len);
+	if (!pl->skb) {
+		skb_put_data(skb, pl->msg, len);
+	} else if (skb_copy_bits(pl->skb, pl->off, skb_put(skb, len), len)) {
+		kfree_skb(skb);
+		return NULL;
+	}
 
 	uh = skb_push(skb, sizeof(*uh));
 	skb_reset_transport_header(skb);
@@ -154,33 +172,20 @@ static int iketcp_udp_check(const struct iketcp_addr *local,
 	return 0;
 }
 
-/**
- * iketcp_udp_inject() - deliver a datagram to the local IKE daemon
- * @net: the network namespace
- * @peer: where it claims to come from (the peer's address and port)
- * @local: where it goes (the daemon's address and port)
- * @nonesp: prefix the non-ESP marker (the daemon is on the NAT-T port)
- * @msg: the IKE message
- * @len: its length
- * @ifindex: interface it arrives on, 0 for the one routing to @peer
- * @extack: where to explain a failure
- *
- * The datagram enters the receive path (netfilter, conntrack, routing,
- * UDP) like one received from the network.
- *
- * Return: 0 or a negative errno.
+/* iketcp_udp_inject() and iketcp_udp_inject_skb(): the datagram enters the
+ * receive path like one received on the interface of the route to @peer.
  */
-int iketcp_udp_inject(struct net *net, const struct iketcp_addr *peer,
-		      const struct iketcp_addr *local, bool nonesp,
-		      const u8 *msg, u32 len, int ifindex,
-		      struct netlink_ext_ack *extack)
+static int iketcp_udp_deliver(struct net *net, const struct iketcp_addr *peer,
+			      const struct iketcp_addr *local, bool nonesp,
+			      const struct iketcp_udp_payload *pl, int ifindex,
+			      gfp_t gfp, struct netlink_ext_ack *extack)
 {
 	struct net_device *dev;
 	struct dst_entry *dst;
 	struct sk_buff *skb;
 	int err;
 
-	err = iketcp_udp_check(local, peer, len, extack);
+	err = iketcp_udp_check(local, peer, pl->len, extack);
 	if (err)
 		return err;
 	if (ifindex) {
@@ -200,7 +205,7 @@ int iketcp_udp_inject(struct net *net, const struct iketcp_addr *peer,
 		dst_release(dst);
 	}
 
-	skb = iketcp_udp_build(peer, local, nonesp, msg, len, 64);
+	skb = iketcp_udp_build(peer, local, nonesp, pl, 64, gfp);
 	if (!skb) {
 		err = -ENOMEM;
 		goto out;
@@ -222,6 +227,57 @@ out:
 }
 
 /**
+ * iketcp_udp_inject() - deliver a datagram to the local IKE daemon
+ * @net: the network namespace
+ * @peer: where it claims to come from (the peer's address and port)
+ * @local: where it goes (the daemon's address and port)
+ * @nonesp: prefix the non-ESP marker (the daemon is on the NAT-T port)
+ * @msg: the IKE message
+ * @len: its length
+ * @ifindex: interface it arrives on, 0 for the one routing to @peer
+ * @extack: where to explain a failure
+ *
+ * The datagram enters the receive path (netfilter, conntrack, routing,
+ * UDP) like one received from the network.
+ *
+ * Return: 0 or a negative errno.
+ */
+int iketcp_udp_inject(struct net *net, const struct iketcp_addr *peer,
+		      const struct iketcp_addr *local, bool nonesp,
+		      const u8 *msg, u32 len, int ifindex,
+		      struct netlink_ext_ack *extack)
+{
+	struct iketcp_udp_payload pl = { .msg = msg, .len = len };
+
+	return iketcp_udp_deliver(net, peer, local, nonesp, &pl, ifindex,
+				  GFP_KERNEL, extack);
+}
+
+/**
+ * iketcp_udp_inject_skb() - iketcp_udp_inject() of a message in an skb
+ * @net: the network namespace
+ * @peer: where it claims to come from (the peer's address and port)
+ * @local: where it goes (the daemon's address and port)
+ * @nonesp: prefix the non-ESP marker
+ * @skb: holds the IKE message
+ * @off: its offset in @skb
+ * @len: its length
+ *
+ * For the fast path: any context (GFP_ATOMIC), @skb is only read.
+ *
+ * Return: 0 or a negative errno.
+ */
+int iketcp_udp_inject_skb(struct net *net, const struct iketcp_addr *peer,
+			  const struct iketcp_addr *local, bool nonesp,
+			  const struct sk_buff *skb, u32 off, u32 len)
+{
+	struct iketcp_udp_payload pl = { .skb = skb, .off = off, .len = len };
+
+	return iketcp_udp_deliver(net, peer, local, nonesp, &pl, 0,
+				  GFP_ATOMIC, NULL);
+}
+
+/**
  * iketcp_udp_send() - send a datagram to a peer, as the daemon would have
  * @net: the network namespace
  * @local: source address and port (the daemon's)
@@ -240,6 +296,7 @@ int iketcp_udp_send(struct net *net, const struct iketcp_addr *local,
 		    const struct iketcp_addr *peer, bool nonesp,
 		    const u8 *msg, u32 len, struct netlink_ext_ack *extack)
 {
+	struct iketcp_udp_payload pl = { .msg = msg, .len = len };
 	struct dst_entry *dst;
 	struct sk_buff *skb;
 	int err;
@@ -252,9 +309,10 @@ int iketcp_udp_send(struct net *net, const struct iketcp_addr *local,
 		NL_SET_ERR_MSG_MOD(extack, "no route to the peer");
 		return PTR_ERR(dst);
 	}
-	skb = iketcp_udp_build(local, peer, nonesp, msg, len,
+	skb = iketcp_udp_build(local, peer, nonesp, &pl,
 			       local->family == AF_INET ?
-			       ip4_dst_hoplimit(dst) : ip6_dst_hoplimit(dst));
+			       ip4_dst_hoplimit(dst) : ip6_dst_hoplimit(dst),
+			       GFP_KERNEL);
 	if (!skb) {
 		dst_release(dst);
 		return -ENOMEM;

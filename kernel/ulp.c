@@ -258,6 +258,7 @@ void iketcp_conn_put(struct iketcp_conn *conn)
 {
 	if (!refcount_dec_and_test(&conn->refcnt))
 		return;
+	iketcp_fastpath_free(conn);
 	sock_put(conn->sk);
 	kfree_rcu(conn, rcu);
 }

@@ -4,7 +4,9 @@
  * hook (the daemon's UDP IKE datagrams to captured peers go to the helper
  * and nowhere else; ESP and keepalives are untouched), injection towards
  * the daemon (as if received from the peer, through the firewall), and
- * sending to peers as real UDP (fragmented, not captured).
+ * sending to peers as real UDP (fragmented, not captured), and the fast
+ * path that injects an established IKE SA's messages from a connection
+ * without the helper.
  */
 #include "kselftest_harness.h"
 #include "lib.h"
@@ -473,6 +475,238 @@ TEST_F_TIMEOUT(shim, bad_requests_explained, SHIM_TIMEOUT)
 	ASSERT_EQ(-ENODEV, iketcp_nl_udp_inject(&self->nl, &peer, &local, false,
 						m, sizeof(m), 999));
 	EXPECT_STREQ("iketcp: no such interface", self->nl.err);
+}
+
+/* ---- the fast path: an established SA's messages delivered by the kernel */
+
+#define FP_SPI_I 0xa0a1a2a3a4a5a6a7ULL	/* mk_msg()'s initiator SPI */
+
+static socklen_t sockaddr_of(const char *addr, uint16_t port,
+			     struct sockaddr_storage *ss)
+{
+	struct iketcp_ep ep;
+
+	memset(ss, 0, sizeof(*ss));
+	iketcp_ep_parse(addr, port, &ep);
+	if (ep.family == AF_INET) {
+		struct sockaddr_in *a = (void *)ss;
+
+		a->sin_family = AF_INET;
+		a->sin_port = htons(port);
+		a->sin_addr = ep.addr.v4;
+		return sizeof(*a);
+	}
+	struct sockaddr_in6 *a = (void *)ss;
+
+	a->sin6_family = AF_INET6;
+	a->sin6_port = htons(port);
+	a->sin6_addr = ep.addr.v6;
+	return sizeof(*a);
+}
+
+/* A TCP connection from the peer's netns to the gateway, ULP attached. */
+static uint32_t fp_conn(struct __test_metadata *_metadata,
+			FIXTURE_DATA(shim) *self,
+			const FIXTURE_VARIANT(shim) *variant, int *cli, int *srv)
+{
+	int here = open("/proc/self/ns/net", O_RDONLY), there, lfd;
+	struct sockaddr_storage ss, src;
+	socklen_t sl = sockaddr_of(variant->gw, 0, &ss);
+	char path[128];
+
+	lfd = socket(ss.ss_family, SOCK_STREAM, 0);
+	ASSERT_LE(0, lfd);
+	ASSERT_EQ(0, bind(lfd, (void *)&ss, sl));
+	ASSERT_EQ(0, listen(lfd, 4));
+	ASSERT_EQ(0, getsockname(lfd, (void *)&ss, &sl));
+	snprintf(path, sizeof(path), "/run/netns/%s", self->ns);
+	there = open(path, O_RDONLY);
+	ASSERT_LE(0, there);
+	ASSERT_EQ(0, setns(there, CLONE_NEWNET));
+	*cli = socket(ss.ss_family, SOCK_STREAM, 0);
+	ASSERT_EQ(0, setns(here, CLONE_NEWNET));
+	close(here);
+	close(there);
+	ASSERT_LE(0, *cli);
+	/* from the peer's first address (IPv6 would pick the other one) */
+	sl = sockaddr_of(variant->peer, 0, &src);
+	ASSERT_EQ(0, bind(*cli, (void *)&src, sl));
+	sl = ss.ss_family == AF_INET ? sizeof(struct sockaddr_in) :
+				       sizeof(struct sockaddr_in6);
+	ASSERT_EQ(0, connect(*cli, (void *)&ss, sl));
+	*srv = accept(lfd, NULL, NULL);
+	close(lfd);
+	ASSERT_LE(0, *srv);
+	ASSERT_EQ(0, ulp_attach(*srv));
+	ASSERT_EQ(1, evlog_wait(&self->nl, self->log, IKETCP_CMD_CONN_ATTACHED,
+				0, 1, WAIT_MS));
+	return evlog_last(self->log, IKETCP_CMD_CONN_ATTACHED, 0)->conn_id;
+}
+
+/* An INFORMATIONAL request of the IKE SA (FP_SPI_I, @spi_r). */
+static void fp_msg(uint8_t *m, uint32_t len, uint8_t spi_r, uint32_t msgid)
+{
+	mk_msg(m, len, 0x20, 37, msgid);
+	m[15] = spi_r;
+}
+
+static int fp_add(struct iketcp_nl *nl, uint32_t id, uint8_t spi_r,
+		  uint16_t port, bool nonesp, uint32_t rate, uint64_t seq)
+{
+	struct iketcp_fastpath_req req = {
+		.conn_id = id, .spi_i = FP_SPI_I, .spi_r = spi_r,
+		.lport = port, .rport = port, .nonesp = nonesp,
+		.max_rate = rate, .rx_seq = seq,
+	};
+
+	return iketcp_nl_fastpath_add(nl, &req);
+}
+
+/* The msgid of the connection's n-th (from 1) message to the helper */
+static long fp_helper_msg(FIXTURE_DATA(shim) *self, uint32_t id, int nth)
+{
+	for (int i = 0; i < self->log->n; i++) {
+		const struct iketcp_event *ev = &self->log->ev[i];
+
+		if (ev->cmd == IKETCP_CMD_MSG && ev->conn_id == id && !--nth)
+			return check_msg(ev->msg, ev->msg_len);
+	}
+	return -1;
+}
+
+TEST_F_TIMEOUT(shim, fast_path_delivers_an_established_sa, SHIM_TIMEOUT)
+{
+	struct sockaddr_storage from;
+	struct iketcp_netns_info info;
+	struct iketcp_event cur;
+	uint8_t m[3000], r[4000];
+	int cli, srv;
+	uint32_t id;
+
+	id = fp_conn(_metadata, self, variant, &cli, &srv);
+	/* the SA's set-up goes through the helper */
+	mk_msg(m, sizeof(m), 0x20, 34, 0);
+	ASSERT_EQ(0, write_all(cli, m, sizeof(m)));
+	ASSERT_EQ(1, evlog_wait(&self->nl, self->log, IKETCP_CMD_MSG, id, 1,
+				WAIT_MS));
+	/* only once the helper has handled all it was handed */
+	EXPECT_EQ(-EAGAIN, fp_add(&self->nl, id, 7, 500, false, 0, 0));
+	EXPECT_NE(NULL, strstr(self->nl.err, "on their way"));
+	ASSERT_EQ(0, fp_add(&self->nl, id, 7, 500, false, 0, 1))
+		TH_LOG("%s", self->nl.err);
+	/* three of the SA (bigger than the MTU), one of another, one more */
+	for (int i = 1; i <= 3; i++) {
+		fp_msg(m, sizeof(m), 7, i);
+		ASSERT_EQ(0, write_all(cli, m, sizeof(m)));
+	}
+	fp_msg(m, sizeof(m), 8, 1);
+	ASSERT_EQ(0, write_all(cli, m, sizeof(m)));
+	fp_msg(m, sizeof(m), 7, 4);
+	ASSERT_EQ(0, write_all(cli, m, sizeof(m)));
+	for (int i = 1; i <= 4; i++) {
+		ASSERT_EQ(sizeof(m), udp_wait(self->daemon500, r, sizeof(r),
+					      WAIT_MS, &from));
+		check_from(_metadata, &from, variant->peer, 500);
+		EXPECT_EQ(i, check_msg(r, sizeof(m)));	/* in order, whole */
+		EXPECT_EQ(7, r[15]);
+	}
+	/* only the other SA's message reached the helper */
+	ASSERT_EQ(2, evlog_wait(&self->nl, self->log, IKETCP_CMD_MSG, id, 2,
+				WAIT_MS));
+	EXPECT_EQ(8, evlog_last(self->log, IKETCP_CMD_MSG, id)->msg[15]);
+	ASSERT_EQ(0, iketcp_nl_conn_get(&self->nl, id, &cur));
+	EXPECT_EQ(4, cur.stats[IKETCP_STAT_FAST_MSGS]);
+	EXPECT_EQ(4 * sizeof(m), cur.stats[IKETCP_STAT_FAST_BYTES]);
+	EXPECT_EQ(2, cur.stats[IKETCP_STAT_RX_MSGS]);
+	ASSERT_EQ(0, iketcp_nl_netns_get(&self->nl, &info));
+	EXPECT_EQ(4, info.stats[IKETCP_NS_STAT_FAST_MSGS]);
+	EXPECT_EQ(4, info.stats[IKETCP_NS_STAT_INJECTED]);
+
+	/* ended: the SA's messages go to the helper again */
+	ASSERT_EQ(0, iketcp_nl_fastpath_del(&self->nl, id, FP_SPI_I, 7));
+	EXPECT_EQ(-ENOENT, iketcp_nl_fastpath_del(&self->nl, id, FP_SPI_I, 7));
+	EXPECT_NE(NULL, strstr(self->nl.err, "no fast path entry"));
+	fp_msg(m, sizeof(m), 7, 5);
+	ASSERT_EQ(0, write_all(cli, m, sizeof(m)));
+	ASSERT_EQ(3, evlog_wait(&self->nl, self->log, IKETCP_CMD_MSG, id, 3,
+				WAIT_MS));
+	EXPECT_EQ(5, fp_helper_msg(self, id, 3));
+	close(cli);
+	close(srv);
+}
+
+TEST_F_TIMEOUT(shim, fast_path_natt_marker_and_limits, SHIM_TIMEOUT)
+{
+	struct sockaddr_storage from;
+	uint8_t m[200], r[300];
+	int cli, srv;
+	uint32_t id;
+
+	id = fp_conn(_metadata, self, variant, &cli, &srv);
+	/* the NAT-T port: the datagram carries the non-ESP marker */
+	ASSERT_EQ(0, fp_add(&self->nl, id, 1, 4500, true, 0, 0))
+		TH_LOG("%s", self->nl.err);
+	fp_msg(m, sizeof(m), 1, 1);
+	ASSERT_EQ(0, write_all(cli, m, sizeof(m)));
+	ASSERT_EQ(4 + sizeof(m), udp_wait(self->daemon4500, r, sizeof(r),
+					  WAIT_MS, &from));
+	check_from(_metadata, &from, variant->peer, 4500);
+	EXPECT_EQ(0, r[0] | r[1] | r[2] | r[3]);
+	EXPECT_EQ(1, check_msg(r + 4, sizeof(m)));
+	/* the same SPIs replace their entry; IKETCP_FASTPATH_MAX per conn */
+	ASSERT_EQ(0, fp_add(&self->nl, id, 1, 4500, true, 0, 0));
+	for (int i = 2; i <= IKETCP_FASTPATH_MAX; i++)
+		ASSERT_EQ(0, fp_add(&self->nl, id, i, 4500, true, 0, 0));
+	EXPECT_EQ(-ENOSPC, fp_add(&self->nl, id, 99, 4500, true, 0, 0));
+	EXPECT_NE(NULL, strstr(self->nl.err, "all in use"));
+	/* bad requests: no port, no responder SPI, no such connection */
+	EXPECT_EQ(-EINVAL, fp_add(&self->nl, id, 5, 0, false, 0, 0));
+	EXPECT_NE(NULL, strstr(self->nl.err, "ports needed"));
+	EXPECT_EQ(-ERANGE, fp_add(&self->nl, id, 0, 500, false, 0, 0));
+	EXPECT_EQ(-ENOENT, fp_add(&self->nl, 0x7ffffff0, 5, 500, false, 0, 0));
+	/* every entry at once, then there is room again */
+	ASSERT_EQ(0, iketcp_nl_fastpath_del(&self->nl, id, 0, 0));
+	ASSERT_EQ(0, fp_add(&self->nl, id, 99, 4500, true, 0, 0));
+	/* an ended connection takes none */
+	close(cli);
+	ASSERT_EQ(1, evlog_wait(&self->nl, self->log, IKETCP_CMD_CONN_ENDED,
+				id, 1, WAIT_MS));
+	EXPECT_EQ(-ENOTCONN, fp_add(&self->nl, id, 5, 500, false, 0, 0));
+	close(srv);
+}
+
+/* Over the rate: that message and the SA's next go to the helper, in order */
+TEST_F_TIMEOUT(shim, fast_path_over_the_rate_falls_back_in_order, SHIM_TIMEOUT)
+{
+	struct sockaddr_storage from;
+	struct iketcp_netns_info info;
+	uint8_t m[200], r[300];
+	int cli, srv;
+	uint32_t id;
+
+	id = fp_conn(_metadata, self, variant, &cli, &srv);
+	ASSERT_EQ(0, fp_add(&self->nl, id, 3, 500, false, 1, 0));
+	for (int i = 1; i <= 5; i++) {
+		fp_msg(m, sizeof(m), 3, i);
+		ASSERT_EQ(0, write_all(cli, m, sizeof(m)));
+	}
+	/* a burst of twice the rate passes */
+	for (int i = 1; i <= 2; i++) {
+		ASSERT_EQ(sizeof(m), udp_wait(self->daemon500, r, sizeof(r),
+					      WAIT_MS, &from));
+		EXPECT_EQ(i, check_msg(r, sizeof(m)));
+	}
+	ASSERT_EQ(3, evlog_wait(&self->nl, self->log, IKETCP_CMD_MSG, id, 3,
+				WAIT_MS));
+	for (int i = 1; i <= 3; i++)
+		EXPECT_EQ(2 + i, fp_helper_msg(self, id, i));
+	ASSERT_EQ(0, iketcp_nl_netns_get(&self->nl, &info));
+	EXPECT_EQ(1, info.stats[IKETCP_NS_STAT_FAST_FALLBACKS]);
+	EXPECT_EQ(2, info.stats[IKETCP_NS_STAT_FAST_MSGS]);
+	/* and not one datagram more */
+	EXPECT_EQ(-1, udp_wait(self->daemon500, r, sizeof(r), 300, &from));
+	close(cli);
+	close(srv);
 }
 
 TEST_HARNESS_MAIN

@@ -135,8 +135,10 @@ static void sa_tcp_req_add(struct sa *sa, uint32_t msgid)
 	sa->ntcp_reqs++;
 }
 
-static void sa_out_clear(struct sa *sa)
+static void sa_out_clear(struct daemon *d, struct sa *sa)
 {
+	if (sa->out)
+		d->nout--;
 	free(sa->out);
 	sa->out = NULL;
 	sa->out_len = 0;
@@ -207,9 +209,10 @@ void bridge_captured(struct daemon *d, const struct iketcp_event *ev)
 	same = request_like && sa->out && sa->out_len == ev->msg_len &&
 	       !memcmp(sa->out, ev->msg, ev->msg_len);
 	if (request_like && !same) {
-		sa_out_clear(sa);
+		sa_out_clear(d, sa);
 		sa->out = malloc(ev->msg_len);
 		if (sa->out) {
+			d->nout++;
 			memcpy(sa->out, ev->msg, ev->msg_len);
 			sa->out_len = ev->msg_len;
 			sa->out_msgid = h.msgid;
@@ -219,6 +222,9 @@ void bridge_captured(struct daemon *d, const struct iketcp_event *ev)
 		sa->out_sends++;
 	else if (request_like)
 		sa->out_sends = 1;
+	/* its answer must come to us: not by the kernel's fast path */
+	if (request_like && sa->out)
+		fastpath_before_request(d, sa);
 
 	if (r && r->policy == POL_FALLBACK && !p->fallback_tcp && same &&
 	    sa->out_sends - 1 >= d->cfg.retransmit_threshold) {
@@ -325,6 +331,8 @@ void bridge_from_tcp(struct daemon *d, const struct iketcp_event *ev)
 	int nat;
 
 	d->stats.from_tcp++;
+	if (c)
+		c->rx_handled++;
 	if (iketcp_ike_hdr_parse(ev->msg, ev->msg_len, &h)) {
 		d->stats.bad_msgs++;
 		return;
@@ -389,13 +397,13 @@ void bridge_from_tcp(struct daemon *d, const struct iketcp_event *ev)
 			    ike_v2_has_natd(ev->msg, ev->msg_len))
 				sa->natt_float = true;
 		} else if (sa->out && h.msgid == sa->out_msgid) {
-			sa_out_clear(sa);	/* answered */
+			sa_out_clear(d, sa);	/* answered */
 		}
 	} else {
 		sa->v1_last_msgid = h.msgid;
 		sa->v1_last_exch = h.exchange;
 		sa->v1_last_valid = true;
-		sa_out_clear(sa);
+		sa_out_clear(d, sa);
 		if (ike_is_phase1_start(&h))
 			sa->v1_seen_start = true;
 		if (ike_is_sa_setup(&h)) {
@@ -424,6 +432,8 @@ void bridge_from_tcp(struct daemon *d, const struct iketcp_event *ev)
 		return;
 	}
 	d->stats.injected++;
+	if (c)
+		fastpath_consider(d, c, sa, &h, lport, rport);
 	log_debug("%s %s msgid %u (%zu bytes) from %s over TCP delivered to %s",
 		  ike_exchange_name(&h),
 		  ike_is_v2_response(&h) ? "response" : "message", h.msgid,
@@ -514,7 +524,10 @@ void bridge_peer_up(struct daemon *d, struct peer *p)
 		p->qlen--;
 		free(q);
 	}
-	if (!p->cur || !p->cur->id)
+	/* (no walk over every SA when no request of ours is outstanding:
+	 * a mass reconnect of thousands of peers)
+	 */
+	if (!p->cur || !p->cur->id || !d->nout)
 		return;
 	resend_ctx = &ctx;
 	twalk(d->sas, resend_outstanding);
@@ -570,7 +583,7 @@ static void gc_find(const void *node, VISIT v, int depth)
 	if (gc_victim || (v != postorder && v != leaf))
 		return;
 	sa = *(struct sa *const *)node;
-	if (gc_now - sa->last_seen > SA_TIMEOUT_MS)
+	if (gc_now - sa->last_seen > SA_TIMEOUT_MS && !fastpath_live(gc_d, sa))
 		gc_victim = sa;
 }
 
@@ -590,7 +603,7 @@ void bridge_gc(struct daemon *d, long long now)
 			break;
 		tdelete(gc_victim, &d->sas, sa_cmp);
 		sa_addr_unref(d, &gc_victim->peer);
-		sa_out_clear(gc_victim);
+		sa_out_clear(d, gc_victim);
 		free(gc_victim);
 		d->nsas--;
 	}
@@ -600,8 +613,22 @@ static void sa_free(void *node)
 {
 	struct sa *sa = node;
 
-	sa_out_clear(sa);
+	free(sa->out);
 	free(sa);
+}
+
+/**
+ * bridge_sa_find() - the SA of a peer and initiator SPI
+ * @d: daemon
+ * @peer: the peer's address (port ignored)
+ * @spi_i: initiator SPI
+ *
+ * Return: the SA or NULL.
+ */
+struct sa *bridge_sa_find(struct daemon *d, const struct iketcp_ep *peer,
+			  uint64_t spi_i)
+{
+	return sa_find(d, peer, spi_i);
 }
 
 /**
@@ -655,4 +682,5 @@ void bridge_free(struct daemon *d)
 	tdestroy(d->sa_addrs, free);
 	d->sa_addrs = NULL;
 	d->nsas = 0;
+	d->nout = 0;
 }

@@ -17,6 +17,8 @@
  *   max-connections-per-source <n>  connections accepted from one address
  *   max-rate <n>                    messages/s one connection may deliver
  *   first-message-timeout <seconds> time a new connection has to send one
+ *   fast-path on|off                the kernel delivers established SAs'
+ *                                   messages itself (default on)
  *   peer <addr>[/<len>] <policy> [port <n>]
  */
 #include <arpa/inet.h>
@@ -228,6 +230,12 @@ static int parse_line(struct parser *p, struct config *cfg, char **tok, int n)
 		if (!cfg->listens)
 			return -ENOMEM;
 		cfg->listens[cfg->nlistens++] = ep;
+	} else if (!strcmp(tok[0], "fast-path")) {
+		if (n != 2 || (strcmp(tok[1], "on") && strcmp(tok[1], "off"))) {
+			perr(p, "usage: fast-path on|off");
+			return -1;
+		}
+		cfg->fast_path = !strcmp(tok[1], "on");
 	} else if (!strcmp(tok[0], "log-level")) {
 		if (n != 2 || (cfg->log_level = log_level_parse(tok[1])) < 0) {
 			perr(p, "usage: log-level error|warning|notice|info|debug");
@@ -304,6 +312,7 @@ int config_parse(const char *path, const char *text, struct config *cfg,
 	cfg->max_conns_per_source = 64;
 	cfg->max_rate = 200;
 	cfg->first_msg_timeout = 10;
+	cfg->fast_path = true;
 	if (errlen)
 		err[0] = 0;
 

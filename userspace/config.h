@@ -69,6 +69,7 @@ struct cfg_rule {
  * @max_conns_per_source: connections accepted from one address
  * @max_rate: messages per second one connection may deliver (burst: 2x)
  * @first_msg_timeout: seconds a new connection has for its first message
+ * @fast_path: hand established IKE SAs to the kernel's fast path
  */
 struct config {
 	char path[PATH_MAX];
@@ -87,6 +88,7 @@ struct config {
 	int max_conns_per_source;
 	int max_rate;
 	int first_msg_timeout;
+	bool fast_path;
 };
 
 int config_load(const char *path, struct config *cfg, char *err,

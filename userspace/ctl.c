@@ -131,7 +131,8 @@ static void status(struct daemon *d, struct out *o)
 		put(o, "],\"counters\":{\"captured\":%llu,\"to_tcp\":%llu,\"to_udp\":%llu,"
 		    "\"from_tcp\":%llu,\"injected\":%llu,\"inject_errors\":%llu,"
 		    "\"refused\":%llu,\"enobufs\":%llu,\"bad_msgs\":%llu,"
-		    "\"limited\":%llu,\"rate_dropped\":%llu,\"first_refused\":%llu},"
+		    "\"limited\":%llu,\"rate_dropped\":%llu,\"first_refused\":%llu,"
+		    "\"fast_added\":%llu,\"fast_ended\":%llu},"
 		    "\"sas\":%d,\"peers\":[",
 		    (unsigned long long)s->captured, (unsigned long long)s->to_tcp,
 		    (unsigned long long)s->to_udp, (unsigned long long)s->from_tcp,
@@ -141,7 +142,9 @@ static void status(struct daemon *d, struct out *o)
 		    (unsigned long long)s->bad_msgs,
 		    (unsigned long long)s->limited,
 		    (unsigned long long)s->rate_dropped,
-		    (unsigned long long)s->first_refused, d->nsas);
+		    (unsigned long long)s->first_refused,
+		    (unsigned long long)s->fast_added,
+		    (unsigned long long)s->fast_ended, d->nsas);
 		o->first = true;
 		peer_for_each(d, put_peer, o);
 		put(o, "]}\n");
@@ -156,14 +159,16 @@ static void status(struct daemon *d, struct out *o)
 		    addr_s(&r->prefix, a, sizeof(a)), r->plen,
 		    policy_name(r->policy), r->port, r->line);
 	}
-	put(o, "counters: captured %llu (tcp %llu, udp %llu), from tcp %llu, injected %llu (errors %llu), refused %llu, limited %llu, rate-dropped %llu, first-refused %llu, overruns %llu, bad %llu; %d IKE SAs\n",
+	put(o, "counters: captured %llu (tcp %llu, udp %llu), from tcp %llu, injected %llu (errors %llu), refused %llu, limited %llu, rate-dropped %llu, first-refused %llu, overruns %llu, bad %llu, fast path added %llu ended %llu; %d IKE SAs\n",
 	    (unsigned long long)s->captured, (unsigned long long)s->to_tcp,
 	    (unsigned long long)s->to_udp, (unsigned long long)s->from_tcp,
 	    (unsigned long long)s->injected, (unsigned long long)s->inject_errors,
 	    (unsigned long long)s->refused, (unsigned long long)s->limited,
 	    (unsigned long long)s->rate_dropped,
 	    (unsigned long long)s->first_refused, (unsigned long long)s->enobufs,
-	    (unsigned long long)s->bad_msgs, d->nsas);
+	    (unsigned long long)s->bad_msgs,
+	    (unsigned long long)s->fast_added,
+	    (unsigned long long)s->fast_ended, d->nsas);
 	peer_for_each(d, put_peer, o);
 }
 

@@ -28,6 +28,7 @@ struct peer;
  * @connecting: connect() in progress, not attached yet
  * @started: when the connect began (ms)
  * @nmsgs: messages received on it
+ * @rx_handled: its IKETCP_CMD_MSG notifications handled (fastpath.c)
  * @tokens: rate limit bucket (messages)
  * @refilled: last refill of @tokens (ms)
  * @next: next connection of the same peer
@@ -41,6 +42,7 @@ struct conn {
 	bool connecting;
 	long long started;
 	uint64_t nmsgs;
+	uint64_t rx_handled;
 	double tokens;
 	long long refilled;
 	struct conn *next;
@@ -145,6 +147,13 @@ struct peer {
  * @out_gen: connection generation it was last written on (0: not yet)
  * @out_sends: how often the daemon sent it
  * @last_seen: last message of this SA (ms)
+ * @fp_conn: connection whose kernel fast path delivers this SA's messages
+ *	(fastpath.c), 0: none
+ * @fp_refused: connection that refused a fast path entry for it
+ * @fp_queued: an entry is waiting to be requested
+ * @fp_spi_r: responder SPI of the entry
+ * @fp_lport: the daemon's port of the entry
+ * @fp_rport: the peer's port of the entry
  */
 struct sa {
 	uint64_t spi_i;
@@ -168,6 +177,12 @@ struct sa {
 	unsigned int out_gen;
 	int out_sends;
 	long long last_seen;
+	uint32_t fp_conn;
+	uint32_t fp_refused;
+	bool fp_queued;
+	uint64_t fp_spi_r;
+	uint16_t fp_lport;
+	uint16_t fp_rport;
 };
 
 /**
@@ -185,6 +200,8 @@ struct sa {
  * @rate_dropped: messages dropped by the per-connection rate limit
  * @first_refused: connections closed because their first message started
  *	no IKE SA and belonged to none known
+ * @fast_added: IKE SAs handed to the kernel's fast path
+ * @fast_ended: fast path entries ended (our request, or by the kernel)
  */
 struct daemon_stats {
 	uint64_t captured;
@@ -199,6 +216,8 @@ struct daemon_stats {
 	uint64_t limited;
 	uint64_t rate_dropped;
 	uint64_t first_refused;
+	uint64_t fast_added;
+	uint64_t fast_ended;
 };
 
 /**
@@ -212,6 +231,11 @@ struct daemon_stats {
  * @conns: tsearch tree of struct conn by kernel id
  * @sas: tsearch tree of struct sa by (spi_i, peer)
  * @nsas: number of SAs
+ * @sa_addrs: tsearch tree of struct sa_addr (SAs per peer address)
+ * @nout: SAs with a request of ours waiting for its answer
+ * @fp_pending: fast path entries to request (fastpath.c)
+ * @nfp_pending: how many
+ * @fp_pending_cap: room in @fp_pending
  * @listen_fds: TCP listeners
  * @nlisten: how many
  * @naccepted: accepted connections open now
@@ -231,6 +255,10 @@ struct daemon {
 	void *sas;
 	void *sa_addrs;
 	int nsas;
+	int nout;
+	void *fp_pending;
+	int nfp_pending;
+	int fp_pending_cap;
 	int *listen_fds;
 	int nlisten;
 	int naccepted;
@@ -250,6 +278,7 @@ struct peer *peer_find(struct daemon *d, const struct iketcp_ep *remote,
 void peer_for_each(struct daemon *d, void (*fn)(struct peer *p, void *arg),
 		   void *arg);
 int peer_listen(struct daemon *d);
+void peer_unlisten(struct daemon *d);
 void peer_accept(struct daemon *d, int lfd);
 void peer_connect(struct daemon *d, struct peer *p);
 void peer_connect_done(struct daemon *d, struct conn *c);
@@ -269,10 +298,21 @@ bool bridge_peer_known(struct daemon *d, const struct iketcp_ep *remote);
 bool bridge_peer_active(struct daemon *d, struct peer *p, long long now);
 void bridge_gc(struct daemon *d, long long now);
 void bridge_free(struct daemon *d);
+struct sa *bridge_sa_find(struct daemon *d, const struct iketcp_ep *peer,
+			  uint64_t spi_i);
 struct sa *bridge_sa_get(struct daemon *d, const struct iketcp_ep *peer,
 			 uint64_t spi_i, uint8_t major);
 void bridge_sa_for_each(struct daemon *d, void (*fn)(struct sa *sa, void *arg),
 			void *arg);
+
+/* fastpath.c */
+void fastpath_consider(struct daemon *d, struct conn *c, struct sa *sa,
+		       const struct iketcp_ike_hdr *h, uint16_t lport,
+		       uint16_t rport);
+void fastpath_flush(struct daemon *d);
+void fastpath_before_request(struct daemon *d, struct sa *sa);
+bool fastpath_live(struct daemon *d, const struct sa *sa);
+void fastpath_free(struct daemon *d);
 
 /* state.c */
 int state_save(struct daemon *d);

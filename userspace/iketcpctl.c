@@ -49,6 +49,8 @@ static const char *const stat_names[] = {
 	[IKETCP_STAT_FRAMING_ERRORS] = "framing_errors",
 	[IKETCP_STAT_BACKPRESSURE] = "backpressure",
 	[IKETCP_STAT_TX_QUEUED] = "tx_queued",
+	[IKETCP_STAT_FAST_MSGS] = "fast_msgs",
+	[IKETCP_STAT_FAST_BYTES] = "fast_bytes",
 };
 
 static const char *const ns_stat_names[] = {
@@ -62,6 +64,9 @@ static const char *const ns_stat_names[] = {
 	[IKETCP_NS_STAT_CAPTURE_DROPS] = "capture_drops",
 	[IKETCP_NS_STAT_INJECTED] = "injected",
 	[IKETCP_NS_STAT_UDP_SENT] = "udp_sent",
+	[IKETCP_NS_STAT_FAST_MSGS] = "fast_msgs",
+	[IKETCP_NS_STAT_FAST_FALLBACKS] = "fast_fallbacks",
+	[IKETCP_NS_STAT_FIRST_MSG_TIMEOUTS] = "first_msg_timeouts",
 };
 
 #define NS_STATS ((int)(sizeof(ns_stat_names) / sizeof(*ns_stat_names)))

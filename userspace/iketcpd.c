@@ -214,13 +214,7 @@ static void reload(struct daemon *d, const char *path, int log_override)
 	}
 	apply_capture(d, &d->cfg, &nc);
 	if (!listens_same(&d->cfg, &nc)) {
-		for (int i = 0; i < d->nlisten; i++) {
-			loop_del(d, d->listen_fds[i]);
-			close(d->listen_fds[i]);
-		}
-		free(d->listen_fds);
-		d->listen_fds = NULL;
-		d->nlisten = 0;
+		peer_unlisten(d);
 		config_free(&d->cfg);
 		d->cfg = nc;
 		peer_listen(d);
@@ -329,6 +323,9 @@ static void drain_netlink(struct daemon *d)
 			break;
 		}
 	}
+	/* everything handed to us is handled: fast path entries may start */
+	if (d->nfp_pending)
+		fastpath_flush(d);
 	if (overrun && iketcp_nl_resume(&d->cmd))
 		log_warn("netlink resume: %s", d->cmd.err);
 }
@@ -520,6 +517,8 @@ int main(int argc, char **argv)
 		}
 	}
 	ret = 0;
+	/* refuse new connections before closing the established ones */
+	peer_unlisten(&d);
 	state_save(&d);
 	if (d.module_ok)
 		iketcp_nl_capture_flush(&d.cmd);
@@ -527,6 +526,7 @@ int main(int argc, char **argv)
 out_peers:
 	peer_close_all(&d);
 	bridge_free(&d);
+	fastpath_free(&d);
 out_nl:
 	iketcp_nl_close(&d.evt);
 	iketcp_nl_close(&d.cmd);

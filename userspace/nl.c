@@ -767,6 +767,58 @@ int iketcp_nl_conn_set_first_msg_timeout(struct iketcp_nl *nl,
 	return nl_request(nl, nlh, NULL, NULL);
 }
 
+/**
+ * iketcp_nl_fastpath_add() - let the kernel deliver an IKE SA's messages
+ *	from a connection straight to the daemon
+ * @nl: the client
+ * @fp: connection, SPIs, ports, marker, rate, and the number of the
+ *	connection's messages this helper has handled
+ *
+ * Return: 0 or -errno (-EAGAIN: messages are still on their way to us,
+ * try again once they are handled; -ENOSPC: the connection's entries are
+ * all in use; -ENOTCONN: it ended).
+ */
+int iketcp_nl_fastpath_add(struct iketcp_nl *nl,
+			   const struct iketcp_fastpath_req *fp)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct nlmsghdr *nlh = nl_put(nl, buf, IKETCP_CMD_FASTPATH_ADD, 0);
+
+	mnl_attr_put_u32(nlh, IKETCP_A_CONN_ID, fp->conn_id);
+	mnl_attr_put_u64(nlh, IKETCP_A_SPI_I, fp->spi_i);
+	mnl_attr_put_u64(nlh, IKETCP_A_SPI_R, fp->spi_r);
+	mnl_attr_put_u16(nlh, IKETCP_A_LOCAL_PORT, fp->lport);
+	mnl_attr_put_u16(nlh, IKETCP_A_REMOTE_PORT, fp->rport);
+	if (fp->nonesp)
+		mnl_attr_put(nlh, IKETCP_A_NONESP, 0, NULL);
+	mnl_attr_put_u32(nlh, IKETCP_A_MAX_RATE, fp->max_rate);
+	mnl_attr_put_u64(nlh, IKETCP_A_RX_SEQ, fp->rx_seq);
+	return nl_request(nl, nlh, NULL, NULL);
+}
+
+/**
+ * iketcp_nl_fastpath_del() - messages of an IKE SA go to the helper again
+ * @nl: the client
+ * @conn_id: connection
+ * @spi_i: the SA's initiator SPI (0 with @spi_r 0: every SA of @conn_id)
+ * @spi_r: its responder SPI
+ *
+ * Return: 0 or -errno (-ENOENT: no such entry).
+ */
+int iketcp_nl_fastpath_del(struct iketcp_nl *nl, uint32_t conn_id,
+			   uint64_t spi_i, uint64_t spi_r)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct nlmsghdr *nlh = nl_put(nl, buf, IKETCP_CMD_FASTPATH_DEL, 0);
+
+	mnl_attr_put_u32(nlh, IKETCP_A_CONN_ID, conn_id);
+	if (spi_i || spi_r) {
+		mnl_attr_put_u64(nlh, IKETCP_A_SPI_I, spi_i);
+		mnl_attr_put_u64(nlh, IKETCP_A_SPI_R, spi_r);
+	}
+	return nl_request(nl, nlh, NULL, NULL);
+}
+
 static int nl_copy_cb(const struct iketcp_event *ev, void *arg)
 {
 	struct iketcp_event *out = arg;

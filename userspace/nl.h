@@ -132,6 +132,32 @@ int iketcp_nl_conn_send(struct iketcp_nl *nl, uint32_t conn_id,
 int iketcp_nl_conn_close(struct iketcp_nl *nl, uint32_t conn_id);
 int iketcp_nl_conn_set_first_msg_timeout(struct iketcp_nl *nl,
 					 uint32_t conn_id, uint32_t ms);
+/**
+ * struct iketcp_fastpath_req - IKETCP_CMD_FASTPATH_ADD
+ * @conn_id: connection
+ * @spi_i: the IKE SA's initiator SPI
+ * @spi_r: its responder SPI
+ * @lport: the daemon's port its messages are delivered to
+ * @rport: the peer's port they come from
+ * @nonesp: with the non-ESP marker (NAT-T port)
+ * @max_rate: messages per second the connection may deliver so, 0: any
+ * @rx_seq: IKETCP_CMD_MSG notifications of the connection handled so far
+ */
+struct iketcp_fastpath_req {
+	uint32_t conn_id;
+	uint64_t spi_i;
+	uint64_t spi_r;
+	uint16_t lport;
+	uint16_t rport;
+	bool nonesp;
+	uint32_t max_rate;
+	uint64_t rx_seq;
+};
+
+int iketcp_nl_fastpath_add(struct iketcp_nl *nl,
+			   const struct iketcp_fastpath_req *fp);
+int iketcp_nl_fastpath_del(struct iketcp_nl *nl, uint32_t conn_id,
+			   uint64_t spi_i, uint64_t spi_r);
 int iketcp_nl_conn_get(struct iketcp_nl *nl, uint32_t conn_id,
 		       struct iketcp_event *ev);
 int iketcp_nl_conn_dump(struct iketcp_nl *nl, iketcp_event_cb cb, void *arg);

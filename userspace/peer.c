@@ -312,6 +312,28 @@ fail:
 	return d->cfg.nlistens && !ok ? -1 : 0;
 }
 
+/**
+ * peer_unlisten() - close the TCP listeners
+ * @d: daemon
+ *
+ * Connections that completed their handshake but were not accepted yet
+ * are reset by the kernel (their peers see it and connect again). Done
+ * first when stopping: a listener left open while thousands of
+ * connections are closed fills its queue with the peers' reconnections,
+ * and resets them all when it finally closes (their first messages with
+ * them).
+ */
+void peer_unlisten(struct daemon *d)
+{
+	for (int i = 0; i < d->nlisten; i++) {
+		loop_del(d, d->listen_fds[i]);
+		close(d->listen_fds[i]);
+	}
+	free(d->listen_fds);
+	d->listen_fds = NULL;
+	d->nlisten = 0;
+}
+
 static struct conn *conn_new(struct peer *p, int fd, bool originator)
 {
 	struct conn *c = calloc(1, sizeof(*c));
@@ -722,9 +744,5 @@ void peer_close_all(struct daemon *d)
 	tdestroy(d->peers, peer_free_one);
 	d->peers = NULL;
 	d->npeers = 0;
-	for (int i = 0; i < d->nlisten; i++)
-		close(d->listen_fds[i]);
-	free(d->listen_fds);
-	d->listen_fds = NULL;
-	d->nlisten = 0;
+	peer_unlisten(d);
 }

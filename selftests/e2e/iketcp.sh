@@ -38,14 +38,18 @@ POLICIES=(auth init+auth auto fallback)
 trap 'e2e_cleanup' EXIT
 trap 'exit 130' INT TERM
 
-# setup 2 + control 1 + per conn 3 (+1 NAT, +2 rekey) + faults 4 +
-# per policy 3
-nat=0 rk=0
+# setup 2 + control 1 + per conn 3 (+1 NAT, +2 rekey, +1 IKEv2 rekey's
+# fast path) + faults 4 + per policy 3
+nat=0 rk=0 rk2=0
 for c in "${TCP_CONNS[@]}"; do
 	case $c in *nat) nat=$((nat + 1)) ;; esac
-	for r in "${REKEY[@]}"; do [ "$r" = "$c" ] && rk=$((rk + 1)); done
+	for r in "${REKEY[@]}"; do
+		[ "$r" = "$c" ] || continue
+		rk=$((rk + 1))
+		case $c in ikev2*) rk2=$((rk2 + 1)) ;; esac
+	done
 done
-e2e_tap_plan $((2 + 1 + 3 * ${#TCP_CONNS[@]} + nat + 2 * rk + 4 + 3 * ${#POLICIES[@]}))
+e2e_tap_plan $((2 + 1 + 3 * ${#TCP_CONNS[@]} + nat + 2 * rk + rk2 + 4 + 3 * ${#POLICIES[@]}))
 e2e_log "kernel $(uname -r), $("$E2E_CHARON" --version 2>&1 | head -n 1)"
 
 rm -rf "$E2E_DIR" && mkdir -p "$E2E_DIR"
@@ -102,6 +106,10 @@ through_cgn() {
 	out=$(e2e_swanctl gr --list-sas --ike "$1" 2>&1)
 	grep -q "remote .* @ $E2E_MB_R4\[" <<<"$out" && grep -q 'TUNNEL-in-UDP' <<<"$out"
 }
+# messages gw-right's module delivered by itself (the fast path)
+gr_fast() {
+	ip netns exec e2e-gr "$CTL" --json netns | grep -o '"fast_msgs":[0-9]*' | cut -d: -f2
+}
 rekey_and_ping() { # <what> <conn>
 	"e2e_rekey_$1" "$2" 60 && e2e_ping "$(family "$2")"
 }
@@ -133,10 +141,19 @@ for c in "${TCP_CONNS[@]}"; do
 		esac
 		for r in "${REKEY[@]}"; do
 			[ "$r" = "$c" ] || continue
+			fast0=$(gr_fast)
 			e2e_check "$c: CHILD SA rekeyed over TCP, traffic flows" \
 				e2e_step "rekey CHILD $c" rekey_and_ping child "$c"
 			e2e_check "$c: IKE SA rekeyed over TCP, traffic flows" \
 				e2e_step "rekey IKE $c" rekey_and_ping ike "$c"
+			# gw-left's requests on the established SA (the old CHILD
+			# SA's delete, the IKE rekey) skipped gw-right's iketcpd
+			case $c in
+			ikev2*)
+				e2e_check "$c: gw-right's kernel delivered requests of the established SA itself (fast path: $fast0 -> $(gr_fast))" \
+					test "$(gr_fast)" -gt "$fast0"
+				;;
+			esac
 		done
 		e2e_check "$c: iketcpd carried it (TCP messages both ways, no IKE over UDP)" \
 			test "$(gl_stat tcp_out)" -gt 0 -a "$(gl_stat tcp_in)" -gt 0
@@ -148,6 +165,7 @@ for c in "${TCP_CONNS[@]}"; do
 			[ "$r" = "$c" ] || continue
 			e2e_skip "$c: CHILD rekey" "not established"
 			e2e_skip "$c: IKE rekey" "not established"
+			case $c in ikev2*) e2e_skip "$c: fast path" "not established" ;; esac
 		done
 	fi
 	e2e_check "$c: terminated on both gateways" e2e_terminate "$c"

@@ -21,6 +21,7 @@ TEST(valid_file)
 		"listen :: 5000\n"
 		"log-level debug\n"
 		"retransmit-threshold 3\n"
+		"fast-path off\n"
 		"peer 198.51.100.0/24 tcp\n"
 		"peer 198.51.100.7 auth port 4501   # one exception\n"
 		"peer 2001:db8::/32 init+auth\n"
@@ -33,9 +34,10 @@ TEST(valid_file)
 	EXPECT_EQ(5000, c.listens[1].port);
 	EXPECT_EQ(LOG_DEBUG, c.log_level);
 	EXPECT_EQ(3, c.retransmit_threshold);
+	EXPECT_FALSE(c.fast_path);
 	EXPECT_EQ(POL_AUTH, c.rules[1].policy);
 	EXPECT_EQ(4501, c.rules[1].port);
-	EXPECT_EQ(7, c.rules[1].line);
+	EXPECT_EQ(8, c.rules[1].line);
 	config_free(&c);
 }
 
@@ -80,6 +82,7 @@ TEST(errors_name_file_and_line)
 	bad(_metadata, "listen 1.2.3.4 99999\n", "gw.conf:1: bad port");
 	bad(_metadata, "log-level loud\n", "gw.conf:1: usage: log-level");
 	bad(_metadata, "retransmit-threshold 0\n", "gw.conf:1: usage: retransmit-threshold");
+	bad(_metadata, "\nfast-path maybe\n", "gw.conf:2: usage: fast-path on|off");
 	bad(_metadata, "frobnicate\n", "gw.conf:1: unknown directive 'frobnicate'");
 	bad(_metadata, "listen off\nlisten 1.2.3.4\n", "'listen off' together");
 	/* found by fuzz/fuzz_config: over-long words were cut, not refused */

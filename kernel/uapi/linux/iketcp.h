@@ -28,6 +28,8 @@
 #define IKETCP_MAX_MSG_LEN_CEILING	65535
 /* Default time a new connection has to deliver its first message (ms) */
 #define IKETCP_FIRST_MSG_TIMEOUT_DEFAULT	10000
+/* IKE SAs per connection with a fast path entry (IKETCP_CMD_FASTPATH_ADD) */
+#define IKETCP_FASTPATH_MAX	4
 
 /**
  * enum iketcp_framing - how IKE messages are delimited on a TCP stream
@@ -150,6 +152,23 @@ enum iketcp_conn_state {
  *	opened itself, or one from a peer it knows (an idle standby
  *	connection between gateways is legitimate). No effect once the first
  *	message arrived; -ENOTCONN if the connection ended.
+ * @IKETCP_CMD_FASTPATH_ADD: from now on, messages of the IKE SA
+ *	IKETCP_A_SPI_I / IKETCP_A_SPI_R received on connection
+ *	IKETCP_A_CONN_ID go straight to the local daemon, as UDP_INJECT
+ *	would deliver them (from the connection's remote address and
+ *	IKETCP_A_REMOTE_PORT to its local address and IKETCP_A_LOCAL_PORT,
+ *	IKETCP_A_NONESP), without a notification. IKETCP_A_RX_SEQ is the
+ *	number of IKETCP_CMD_MSG notifications of the connection the helper
+ *	has handled: if more were sent, or some are held back, -EAGAIN (the
+ *	SA's messages must stay in order; retry once caught up).
+ *	IKETCP_A_MAX_RATE (messages per second, 0 none) limits what the
+ *	connection may deliver this way. At most IKETCP_FASTPATH_MAX SAs per
+ *	connection (-ENOSPC); the same SPIs replace their entry. A message
+ *	that cannot be delivered (over the rate, no route, backlog full) goes
+ *	to the helper as IKETCP_CMD_MSG instead and ends its SA's entry.
+ * @IKETCP_CMD_FASTPATH_DEL: end the entry of IKETCP_A_SPI_I /
+ *	IKETCP_A_SPI_R on connection IKETCP_A_CONN_ID (every entry without
+ *	them): its messages go to the helper again (-ENOENT: no such entry)
  *
  * Backpressure: notifications are unicast to the helper. When its socket
  * cannot take one, nothing is lost: the message stays with its connection,
@@ -181,6 +200,8 @@ enum iketcp_cmd {
 	IKETCP_CMD_UDP_INJECT,
 	IKETCP_CMD_UDP_SEND,
 	IKETCP_CMD_CONN_SET,
+	IKETCP_CMD_FASTPATH_ADD,
+	IKETCP_CMD_FASTPATH_DEL,
 
 	__IKETCP_CMD_MAX,
 	IKETCP_CMD_MAX = __IKETCP_CMD_MAX - 1
@@ -219,6 +240,11 @@ enum iketcp_cmd {
  * @IKETCP_A_FIRST_MSG_TIMEOUT: u32, milliseconds a new connection has to
  *	deliver its first complete message before it is aborted (0: no limit,
  *	default 10000)
+ * @IKETCP_A_SPI_I: u64, IKE SA initiator's SPI (host order)
+ * @IKETCP_A_SPI_R: u64, IKE SA responder's SPI (host order)
+ * @IKETCP_A_RX_SEQ: u64, IKETCP_CMD_MSG notifications of a connection the
+ *	helper has handled
+ * @IKETCP_A_MAX_RATE: u32, messages per second, 0 for no limit
  * @__IKETCP_A_MAX: internal
  * @IKETCP_A_MAX: highest value
  */
@@ -249,6 +275,10 @@ enum iketcp_attr {
 	IKETCP_A_PMTU,
 	IKETCP_A_IFINDEX,
 	IKETCP_A_FIRST_MSG_TIMEOUT,
+	IKETCP_A_SPI_I,
+	IKETCP_A_SPI_R,
+	IKETCP_A_RX_SEQ,
+	IKETCP_A_MAX_RATE,
 
 	__IKETCP_A_MAX,
 	IKETCP_A_MAX = __IKETCP_A_MAX - 1
@@ -266,6 +296,9 @@ enum iketcp_attr {
  *	could not take a notification (or none was registered)
  * @IKETCP_STAT_TX_QUEUED: bytes queued for sending, not yet written
  * @IKETCP_STAT_PAD: padding for 64-bit attributes
+ * @IKETCP_STAT_FAST_MSGS: messages delivered to the daemon by the fast
+ *	path (not in IKETCP_STAT_RX_MSGS)
+ * @IKETCP_STAT_FAST_BYTES: bytes of those messages
  * @__IKETCP_STAT_MAX: internal
  * @IKETCP_STAT_MAX: highest value
  */
@@ -279,6 +312,8 @@ enum iketcp_stat {
 	IKETCP_STAT_BACKPRESSURE,
 	IKETCP_STAT_TX_QUEUED,
 	IKETCP_STAT_PAD,
+	IKETCP_STAT_FAST_MSGS,
+	IKETCP_STAT_FAST_BYTES,
 
 	__IKETCP_STAT_MAX,
 	IKETCP_STAT_MAX = __IKETCP_STAT_MAX - 1
@@ -299,6 +334,11 @@ enum iketcp_stat {
  * @IKETCP_NS_STAT_INJECTED: datagrams delivered to the daemon
  * @IKETCP_NS_STAT_UDP_SENT: datagrams sent to peers for the helper
  * @IKETCP_NS_STAT_PAD: padding for 64-bit attributes
+ * @IKETCP_NS_STAT_FAST_MSGS: messages delivered by the fast path
+ * @IKETCP_NS_STAT_FAST_FALLBACKS: fast path messages handed to the
+ *	helper instead (their entry ended)
+ * @IKETCP_NS_STAT_FIRST_MSG_TIMEOUTS: connections aborted because their
+ *	first message did not arrive in time
  * @__IKETCP_NS_STAT_MAX: internal
  * @IKETCP_NS_STAT_MAX: highest value
  */
@@ -315,6 +355,9 @@ enum iketcp_netns_stat {
 	IKETCP_NS_STAT_CAPTURE_DROPS,
 	IKETCP_NS_STAT_INJECTED,
 	IKETCP_NS_STAT_UDP_SENT,
+	IKETCP_NS_STAT_FAST_MSGS,
+	IKETCP_NS_STAT_FAST_FALLBACKS,
+	IKETCP_NS_STAT_FIRST_MSG_TIMEOUTS,
 
 	__IKETCP_NS_STAT_MAX,
 	IKETCP_NS_STAT_MAX = __IKETCP_NS_STAT_MAX - 1
