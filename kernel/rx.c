@@ -216,12 +216,14 @@ void iketcp_rx_first_msg_work(struct work_struct *work)
 	struct sock *sk = conn->sk;
 	u32 ms;
 
-	/* Not read because the helper is behind (held back notifications):
+	/* Not read because the helper is behind (held back notifications),
+	 * or bytes wait in the socket for the parser (it was just unpaused):
 	 * that is our backlog, not a slow peer. Give it another period.
 	 */
 	lock_sock(sk);
 	if (!conn->got_first &&
-	    test_bit(IKETCP_CONN_BLOCKED, &conn->flags) &&
+	    (test_bit(IKETCP_CONN_BLOCKED, &conn->flags) ||
+	     !skb_queue_empty(&sk->sk_receive_queue)) &&
 	    !test_bit(IKETCP_CONN_DETACHED, &conn->flags) &&
 	    !test_bit(IKETCP_CONN_ENDED, &conn->flags)) {
 		ms = READ_ONCE(in->first_msg_timeout) ? :

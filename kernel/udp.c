@@ -215,11 +215,17 @@ static int iketcp_udp_deliver(struct net *net, const struct iketcp_addr *peer,
 	skb->ip_summed = CHECKSUM_NONE;
 	skb_reset_mac_header(skb);
 	skb->mac_len = 0;
-	if (netif_rx(skb) != NET_RX_SUCCESS) {
-		NL_SET_ERR_MSG_MOD(extack, "receive backlog full");
-		err = -ENOBUFS;
-		goto out;
-	}
+	/*
+	 * Received here and now, not queued to this CPU's backlog: when this
+	 * returns the datagram is in the daemon's socket (or was dropped by
+	 * the stack as a received one would be: firewall, full socket). So
+	 * injections of one connection keep their order, whether they come
+	 * from the helper (process context) or the fast path (softirq), on
+	 * whichever CPU.
+	 */
+	local_bh_disable();
+	netif_receive_skb(skb);
+	local_bh_enable();
 	atomic64_inc(&iketcp_net(net)->injected);
 out:
 	dev_put(dev);

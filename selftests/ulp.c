@@ -964,4 +964,89 @@ TEST_F_TIMEOUT(long_running, backpressure_loses_nothing, 120)
 	iketcp_nl_close(&ctl);
 }
 
+/*
+ * While the helper is behind (our backlog holds a new connection's
+ * notifications back), the first-message limit is not the peer's fault:
+ * a prompt peer survives, a silent one still goes once we catch up.
+ */
+TEST_F_TIMEOUT(long_running, first_message_timeout_spares_our_backlog, 120)
+{
+	struct iketcp_nl nl, ctl;
+	struct evlog *log = calloc(1, sizeof(*log));
+	const struct iketcp_event *ev;
+	struct iketcp_netns_info info;
+	struct iketcp_event cur;
+	int cli, srv, cli2, srv2, cli3, srv3;
+	uint32_t id2 = 0, id3 = 0;
+	struct stat st2, st3;
+	uint8_t m[1024];
+
+	ASSERT_NE(NULL, log);
+	ASSERT_EQ(0, new_netns());
+	ASSERT_EQ(0, helper_open(&nl));
+	ASSERT_EQ(0, iketcp_nl_open(&ctl));
+	ASSERT_EQ(0, iketcp_nl_set_rcvbuf(&nl, 4096));
+	ASSERT_EQ(0, iketcp_nl_netns_set_first_msg_timeout(&ctl, 500));
+	/* the helper does not read: its socket fills, the rest is held */
+	ASSERT_EQ(0, tcp_pair(AF_INET, &cli, &srv));
+	ASSERT_EQ(0, ulp_attach(srv));
+	for (int i = 1; i <= 30; i++) {
+		mk_msg(m, sizeof(m), 0x20, 37, i);
+		ASSERT_EQ(0, write_all(cli, m, sizeof(m)));
+	}
+	for (int i = 0; i < 50; i++) {
+		ASSERT_EQ(0, iketcp_nl_netns_get(&ctl, &info));
+		if (info.stats[IKETCP_NS_STAT_HELD])
+			break;
+		usleep(100000);
+	}
+	ASSERT_LT(0, info.stats[IKETCP_NS_STAT_HELD]);
+	/* a peer whose first message comes at once, and a silent one */
+	ASSERT_EQ(0, tcp_pair(AF_INET, &cli2, &srv2));
+	ASSERT_EQ(0, ulp_attach(srv2));
+	mk_msg(m, 300, 0x20, 34, 0);
+	ASSERT_EQ(0, write_all(cli2, m, 300));
+	ASSERT_EQ(0, tcp_pair(AF_INET, &cli3, &srv3));
+	ASSERT_EQ(0, ulp_attach(srv3));
+	usleep(1500000);	/* three times the limit, still not reading */
+	ASSERT_EQ(0, iketcp_nl_netns_get(&ctl, &info));
+	EXPECT_EQ(0, info.stats[IKETCP_NS_STAT_FIRST_MSG_TIMEOUTS]);
+
+	/* caught up: everything arrives; the silent peer's period runs out */
+	ASSERT_EQ(31, evlog_wait(&nl, log, IKETCP_CMD_MSG, 0, 31, 10000));
+	ASSERT_EQ(3, evlog_wait(&nl, log, IKETCP_CMD_CONN_ATTACHED, 0, 3,
+				WAIT_MS));
+	ASSERT_EQ(0, fstat(srv2, &st2));
+	ASSERT_EQ(0, fstat(srv3, &st3));
+	for (int i = 0; i < log->n; i++) {
+		ev = &log->ev[i];
+		if (ev->cmd == IKETCP_CMD_CONN_ATTACHED && ev->ino == st2.st_ino)
+			id2 = ev->conn_id;
+		if (ev->cmd == IKETCP_CMD_CONN_ATTACHED && ev->ino == st3.st_ino)
+			id3 = ev->conn_id;
+	}
+	ASSERT_NE(0, id2);
+	ASSERT_NE(0, id3);
+	ASSERT_EQ(1, evlog_count(log, IKETCP_CMD_MSG, id2));
+	ASSERT_EQ(1, evlog_wait(&nl, log, IKETCP_CMD_CONN_ENDED, id3, 1,
+				WAIT_MS));
+	EXPECT_EQ(IKETCP_REASON_TIMEOUT,
+		  evlog_last(log, IKETCP_CMD_CONN_ENDED, id3)->reason);
+	EXPECT_EQ(0, evlog_count(log, IKETCP_CMD_CONN_ENDED, id2));
+	ASSERT_EQ(0, iketcp_nl_conn_get(&ctl, id2, &cur));
+	EXPECT_EQ(IKETCP_CONN_STATE_ACTIVE, cur.state);
+	ASSERT_EQ(0, iketcp_nl_netns_get(&ctl, &info));
+	EXPECT_EQ(1, info.stats[IKETCP_NS_STAT_FIRST_MSG_TIMEOUTS]);
+	close(cli);
+	close(srv);
+	close(cli2);
+	close(srv2);
+	close(cli3);
+	close(srv3);
+	iketcp_nl_close(&nl);
+	iketcp_nl_close(&ctl);
+	evlog_free(log);
+	free(log);
+}
+
 TEST_HARNESS_MAIN

@@ -164,7 +164,7 @@ enum iketcp_conn_state {
  *	IKETCP_A_MAX_RATE (messages per second, 0 none) limits what the
  *	connection may deliver this way. At most IKETCP_FASTPATH_MAX SAs per
  *	connection (-ENOSPC); the same SPIs replace their entry. A message
- *	that cannot be delivered (over the rate, no route, backlog full) goes
+ *	that cannot be delivered (over the rate, no route, no memory) goes
  *	to the helper as IKETCP_CMD_MSG instead and ends its SA's entry.
  * @IKETCP_CMD_FASTPATH_DEL: end the entry of IKETCP_A_SPI_I /
  *	IKETCP_A_SPI_R on connection IKETCP_A_CONN_ID (every entry without
