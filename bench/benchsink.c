@@ -7,8 +7,12 @@
  *   benchsink -a ADDR [-n MAXCONNS] [-e EXPECT] [-i IDLE_MS] [-r RCVBUF]
  *
  * For each connection index it expects message ids 0, 1, 2, ... of one
- * generation in order (a message of a newer generation restarts the count):
- * anything else is counted as out of order. Per generation it counts the
+ * generation in order on each of the two sockets (a message of a newer
+ * generation restarts the count): anything else is counted as out of
+ * order. Order across the two sockets is not defined (a daemon reads them
+ * apart): a connection's IKE_SA_INIT on 500 may be read after its next
+ * messages on 4500 (where iketcpd delivers an SA whose daemon never
+ * answered: the NAT-T port its daemon would have moved to). Per generation it counts the
  * connections seen (first message of each) and duplicates; when EXPECT
  * connections of a generation were seen it prints
  *
@@ -43,7 +47,7 @@ struct gen_stat {
 static volatile sig_atomic_t stop;
 static uint32_t maxconns = 20000;
 static uint64_t expect;
-static uint32_t *next_id;
+static uint32_t *next_id[2];	/* per socket: 500, 4500 */
 static uint16_t *cur_gen;
 static struct gen_stat gens[MAXGEN];
 static uint64_t msgs, bytes, ooo, bad, conns;
@@ -79,7 +83,7 @@ static int bind_udp(const char *addr, uint16_t port, int rcvbuf)
 	return fd;
 }
 
-static void account(const uint8_t *b, size_t n, long long now)
+static void account(const uint8_t *b, size_t n, long long now, int sock)
 {
 	uint32_t idx, gen, id;
 	struct gen_stat *g;
@@ -117,11 +121,13 @@ static void account(const uint8_t *b, size_t n, long long now)
 		if (cur_gen[idx] == 0xffff)
 			conns++;
 		cur_gen[idx] = gen;
-		next_id[idx] = 0;
+		next_id[0][idx] = next_id[1][idx] = UINT32_MAX;
 	}
-	if (id != next_id[idx])
+	/* the first on a socket: 0 on 500, anything on 4500 */
+	if (next_id[sock][idx] == UINT32_MAX ? sock == 0 && id != 0 :
+	    id != next_id[sock][idx])
 		ooo++;
-	next_id[idx] = id + 1;
+	next_id[sock][idx] = id + 1;
 	if (id == 0) {
 		if (g->seen[idx / 8] & (1 << (idx % 8))) {
 			g->dup++;
@@ -169,7 +175,7 @@ static void drain(int fd, uint8_t (*bufs)[BUFSZ], struct mmsghdr *mm,
 				b += 4;
 				len -= 4;
 			}
-			account(b, len, now);
+			account(b, len, now, marker);
 		}
 	}
 }
@@ -198,9 +204,10 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: benchsink -a ADDR [-n MAXCONNS] [-e EXPECT] [-i IDLE_MS] [-r RCVBUF]\n");
 		return 2;
 	}
-	next_id = calloc(maxconns, sizeof(*next_id));
+	next_id[0] = calloc(maxconns, sizeof(*next_id[0]));
+	next_id[1] = calloc(maxconns, sizeof(*next_id[1]));
 	cur_gen = malloc(maxconns * sizeof(*cur_gen));
-	if (!next_id || !cur_gen)
+	if (!next_id[0] || !next_id[1] || !cur_gen)
 		return 1;
 	memset(cur_gen, 0xff, maxconns * sizeof(*cur_gen));
 	sigaction(SIGTERM, &sa, NULL);
