@@ -146,6 +146,13 @@ int main(int argc, char **argv)
 			}
 		}
 	}
+	/*
+	 * The listener first, explicitly: left to exit(), it is released
+	 * after the connections (an exiting task's files are released last
+	 * opened first), and the peers that reconnect while thousands of
+	 * connections close queue up in it, only to be reset with it.
+	 */
+	close(lfd);
 	printf("relay conns=%llu msgs=%llu bytes=%llu send_errors=%llu framing_errors=%llu\n",
 	       (unsigned long long)nconns, (unsigned long long)msgs,
 	       (unsigned long long)bytes, (unsigned long long)send_errors,
