@@ -246,6 +246,7 @@ int iketcp_rx_abort(struct iketcp_conn *conn, u8 reason);
 void iketcp_rx_abort_work(struct work_struct *work);
 void iketcp_rx_first_msg_work(struct work_struct *work);
 int iketcp_rx_set_first_msg_timeout(struct iketcp_conn *conn, u32 ms);
+void iketcp_rx_arm_first_msg(struct iketcp_conn *conn, u32 ms);
 void iketcp_rx_detach(struct iketcp_conn *conn);
 
 /* tx.c */

@@ -267,13 +267,27 @@ int iketcp_rx_set_first_msg_timeout(struct iketcp_conn *conn, u32 ms)
 		err = -ENOTCONN;
 		goto out;
 	}
-	if (conn->got_first)
-		goto out;
-	/* A pending timer holds a reference: keep it or give it back */
+	if (!conn->got_first)
+		iketcp_rx_arm_first_msg(conn, ms);
+out:
+	release_sock(sk);
+	return err;
+}
+
+/**
+ * iketcp_rx_arm_first_msg() - (re)start or stop the first-message timer
+ * @conn: the connection, socket locked (or not yet reachable)
+ * @ms: milliseconds from now, 0: stop it
+ *
+ * A pending timer holds a reference on @conn: it is kept, taken or given
+ * back here.
+ */
+void iketcp_rx_arm_first_msg(struct iketcp_conn *conn, u32 ms)
+{
 	if (cancel_delayed_work(&conn->first_msg_work)) {
 		if (!ms) {
 			iketcp_conn_put(conn);
-			goto out;
+			return;
 		}
 	} else if (ms) {
 		refcount_inc(&conn->refcnt);
@@ -281,9 +295,6 @@ int iketcp_rx_set_first_msg_timeout(struct iketcp_conn *conn, u32 ms)
 	if (ms)
 		schedule_delayed_work(&conn->first_msg_work,
 				      msecs_to_jiffies(ms));
-out:
-	release_sock(sk);
-	return err;
 }
 
 /**

@@ -110,7 +110,6 @@ static int iketcp_ulp_attach(struct sock *sk)
 	struct iketcp_net *in = iketcp_net(sock_net(sk));
 	struct iketcp_conn *conn;
 	int idx, err;
-	u32 timeout;
 
 	if (sk->sk_state != TCP_ESTABLISHED && sk->sk_state != TCP_CLOSE_WAIT)
 		return -ENOTCONN;
@@ -162,12 +161,7 @@ static int iketcp_ulp_attach(struct sock *sk)
 	in->conns_total++;
 	spin_unlock_bh(&in->lock);
 
-	timeout = READ_ONCE(in->first_msg_timeout);
-	if (timeout) {
-		refcount_inc(&conn->refcnt);
-		schedule_delayed_work(&conn->first_msg_work,
-				      msecs_to_jiffies(timeout));
-	}
+	iketcp_rx_arm_first_msg(conn, READ_ONCE(in->first_msg_timeout));
 
 	/* Tell the helper, then parse whatever arrived before attaching. */
 	if (iketcp_any_blocked(in) ||

@@ -239,7 +239,8 @@ void bridge_captured(struct daemon *d, const struct iketcp_event *ev)
 	in.wire_len = ev->msg_len + (ev->nonesp ? 4 : 0) + 8 +
 		      (ev->remote.family == AF_INET6 ? 40 : 20);
 	in.pmtu = ev->pmtu;
-	in.v2_req_via_tcp = sa_tcp_req_has(sa, h.msgid);
+	/* (the requests the kernel's fast path delivered came over TCP) */
+	in.v2_req_via_tcp = sa_tcp_req_has(sa, h.msgid) || sa->fp_used;
 	in.v1_peer_via_tcp = sa->v1_last_valid &&
 			     sa->v1_last_msgid == h.msgid &&
 			     sa->v1_last_exch == h.exchange;

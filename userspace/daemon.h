@@ -151,6 +151,8 @@ struct peer {
  *	(fastpath.c), 0: none
  * @fp_refused: connection that refused a fast path entry for it
  * @fp_queued: an entry is waiting to be requested
+ * @fp_used: the kernel delivered (some of) its messages: a request
+ *	iketcpd did not see came over TCP
  * @fp_spi_r: responder SPI of the entry
  * @fp_lport: the daemon's port of the entry
  * @fp_rport: the peer's port of the entry
@@ -180,6 +182,7 @@ struct sa {
 	uint32_t fp_conn;
 	uint32_t fp_refused;
 	bool fp_queued;
+	bool fp_used;
 	uint64_t fp_spi_r;
 	uint16_t fp_lport;
 	uint16_t fp_rport;

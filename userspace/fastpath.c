@@ -18,6 +18,11 @@
  * An entry the kernel ended by itself (a message over the connection's
  * rate, or one it could not deliver) shows as a message of the SA
  * reaching iketcpd again: it is requested anew.
+ *
+ * The daemon's responses follow their requests (policy.c): a request of
+ * an SA the kernel delivers never reaches iketcpd, so once an SA went to
+ * the kernel its unseen requests count as having come over TCP (the SA's
+ * peer has policy tcp: everything of it comes over TCP).
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -132,6 +137,7 @@ void fastpath_flush(struct daemon *d)
 			continue;
 		}
 		sa->fp_conn = c->id;
+		sa->fp_used = true;
 		d->stats.fast_added++;
 		log_debug("conn %u: IKE SA %llx/%llx now delivered by the kernel",
 			  c->id, (unsigned long long)sa->spi_i,

@@ -106,6 +106,11 @@ through_cgn() {
 	out=$(e2e_swanctl gr --list-sas --ike "$1" 2>&1)
 	grep -q "remote .* @ $E2E_MB_R4\[" <<<"$out" && grep -q 'TUNNEL-in-UDP' <<<"$out"
 }
+# a counter of gw-right's iketcpd, summed over its peers
+gr_stat() { # <key>
+	ip netns exec e2e-gr "$CTL" -s "$(e2e_iketcpd_ctl gr)" --json status |
+		grep -o "\"$1\":[0-9]*" | cut -d: -f2 | paste -sd+ | bc
+}
 # messages gw-right's module delivered by itself (the fast path)
 gr_fast() {
 	ip netns exec e2e-gr "$CTL" --json netns | grep -o '"fast_msgs":[0-9]*' | cut -d: -f2
@@ -156,7 +161,8 @@ for c in "${TCP_CONNS[@]}"; do
 			esac
 		done
 		e2e_check "$c: iketcpd carried it (TCP messages both ways, no IKE over UDP)" \
-			test "$(gl_stat tcp_out)" -gt 0 -a "$(gl_stat tcp_in)" -gt 0
+			test "$(gl_stat tcp_out)" -gt 0 -a "$(gl_stat tcp_in)" -gt 0 \
+				-a "$(gl_stat udp_out)" = 0 -a "$(gr_stat udp_out)" = 0
 	else
 		e2e_collect_logs "iketcp-$c"
 		e2e_notok "$c: iketcpd carried it"
