@@ -47,10 +47,9 @@ SIZES=(${IKETCP_B2_SIZES:-256 1500 16384 65000})
 CONNS=(${IKETCP_B2_CONNS:-1 100})
 HELPERS=(${IKETCP_B2_HELPERS:-iketcp iketcp-nofp relay})
 OUT=${IKETCP_B2_OUT:-bench/data/b2_raw.csv}
-BB=build/bench
-IKETCPD=build/userspace/iketcpd
 T=$(mktemp -d /tmp/b2.XXXXXX)
-GW=10.92.0.1
+# shellcheck source=bench/lib.sh
+. bench/lib.sh
 
 ulimit -n 200000
 cleanup() {
@@ -63,37 +62,11 @@ cleanup() {
 }
 trap cleanup EXIT
 
-log() { echo "# [$SECONDS s] $*"; }
 log "B2 start: kernel $(uname -r), $(nproc) vCPUs, loadavg $(cat /proc/loadavg)"
 
-ip netns add b2c && ip netns add b2g || exit 1
-ip link add c0 netns b2c type veth peer name g0 netns b2g
-ip -n b2c -b - <<EOF
-link set lo up
-addr add 10.92.0.2/24 dev c0
-link set c0 up
-route add local 10.93.0.0/16 dev lo
-EOF
-ip -n b2g -b - <<EOF
-link set lo up
-addr add $GW/24 dev g0
-link set g0 up
-route add 10.93.0.0/16 via 10.92.0.2
-EOF
-sysctl -qw net.core.netdev_max_backlog=30000
-for ns in b2c b2g; do
-	ip netns exec $ns sysctl -qw net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.default.rp_filter=0
-done
-
-cat >"$T/iketcpd.conf" <<EOF
-log-level warning
-listen $GW 500
-peer 0.0.0.0/0 tcp
-max-connections 1000000
-max-connections-per-source 1000000
-max-rate 1000000
-EOF
-{ cat "$T/iketcpd.conf"; echo "fast-path off"; } >"$T/iketcpd-nofp.conf"
+bench_topology b2c b2g || exit 1
+bench_iketcpd_conf "$T/iketcpd.conf"
+bench_iketcpd_conf "$T/iketcpd-nofp.conf" "fast-path off"
 
 busy_jiffies() { # all CPU jiffies but idle and iowait
 	local _c u n s i w q sq st
@@ -115,32 +88,14 @@ udp_drops() { # sink side: Udp RcvbufErrors + MemErrors, softnet drops
 	while read -r _ x _; do s=$((s + 16#$x)); done </proc/net/softnet_stat
 	echo $((u + s))
 }
-kv() { # <key> <line>: the value of key=value in line
-	local re="(^| )$1=([^ ]*)"
-	[[ $2 =~ $re ]] && echo "${BASH_REMATCH[2]}"
-}
 
-helper_start() { # iketcp|iketcp-nofp|relay
-	local conf=$T/iketcpd.conf
-	HPID=
+helper_start() { # iketcp|iketcp-nofp|relay: a fresh one
+	rm -f "$T/state"
 	case $1 in
-	iketcp*)
-		[ "$1" = iketcp-nofp ] && conf=$T/iketcpd-nofp.conf
-		rm -f "$T/ctl" "$T/state"
-		ip netns exec b2g "$IKETCPD" -f -c "$conf" -s "$T/ctl" \
-			--state "$T/state" </dev/null >>"$T/iketcpd.log" 2>&1 &
-		HPID=$!
-		for _ in $(seq 100); do [ -S "$T/ctl" ] && return 0; sleep 0.1; done
-		;;
-	relay)
-		: >"$T/relay.out"
-		ip netns exec b2g "$BB/relay" -l $GW -d $GW </dev/null >"$T/relay.out" 2>&1 &
-		HPID=$!
-		for _ in $(seq 100); do grep -q ready "$T/relay.out" && return 0; sleep 0.1; done
-		;;
+	iketcp) bench_helper_start b2g iketcp 100 "$T/iketcpd.conf" ;;
+	iketcp-nofp) bench_helper_start b2g iketcp 100 "$T/iketcpd-nofp.conf" ;;
+	*) bench_helper_start b2g "$1" 100 ;;
 	esac
-	log "$1 did not start"
-	return 1
 }
 helper_stop() {
 	kill "$HPID" 2>/dev/null

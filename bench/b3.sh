@@ -41,10 +41,9 @@ cd "$(dirname "$0")/.." || exit 1
 COUNTS=(${IKETCP_B3_COUNTS:-1000 10000})
 HELPERS=(${IKETCP_B3_HELPERS:-iketcp relay})
 OUT=${IKETCP_B3_OUT:-bench/data/b3_raw.csv}
-BB=build/bench
-IKETCPD=build/userspace/iketcpd
 T=$(mktemp -d /tmp/b3.XXXXXX)
-GW=10.92.0.1
+# shellcheck source=bench/lib.sh
+. bench/lib.sh
 SIZE=400
 DIAG_AFTER=${IKETCP_B3_DIAG_AFTER:-30}
 RECONNECT_TIMEOUT=${IKETCP_B3_RECONNECT_TIMEOUT:-600}
@@ -59,38 +58,11 @@ cleanup() {
 }
 trap cleanup EXIT
 
-log() { echo "# [$SECONDS s] $*"; }
 log "B3 start: kernel $(uname -r), $(nproc) vCPUs, $(awk '/MemTotal/ { print $2 " kB" }' /proc/meminfo), loadavg $(cat /proc/loadavg)"
 
-ip netns add b3c && ip netns add b3g || exit 1
-ip link add c0 netns b3c type veth peer name g0 netns b3g
-ip -n b3c -b - <<EOF
-link set lo up
-addr add 10.92.0.2/24 dev c0
-link set c0 up
-route add local 10.93.0.0/16 dev lo
-EOF
-ip -n b3g -b - <<EOF
-link set lo up
-addr add $GW/24 dev g0
-link set g0 up
-route add 10.93.0.0/16 via 10.92.0.2
-EOF
-for ns in b3c b3g; do
-	ip netns exec $ns sysctl -qw net.ipv4.conf.all.rp_filter=0 \
-		net.ipv4.conf.default.rp_filter=0 net.core.somaxconn=8192 \
-		net.ipv4.tcp_max_syn_backlog=8192
-done
-sysctl -qw net.core.netdev_max_backlog=30000
-
-cat >"$T/iketcpd.conf" <<EOF
-log-level warning
-listen $GW 500
-peer 0.0.0.0/0 tcp
-max-connections 1000000
-max-connections-per-source 1000000
-max-rate 1000000
-EOF
+bench_topology b3c b3g net.core.somaxconn=8192 \
+	net.ipv4.tcp_max_syn_backlog=8192 || exit 1
+bench_iketcpd_conf "$T/iketcpd.conf"
 
 mem() { # "Slab SUnreclaim MemFree" in kB, after dropping the caches
 	sync
@@ -102,10 +74,6 @@ mem() { # "Slab SUnreclaim MemFree" in kB, after dropping the caches
 rss() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status" 2>/dev/null || echo 0; }
 slabs() { # name bytes (num_objs * objsize), every cache
 	awk 'NR > 2 { print $1, $3 * $4 }' /proc/slabinfo | sort
-}
-kv() {
-	local re="(^| )$1=([^ ]*)"
-	[[ $2 =~ $re ]] && echo "${BASH_REMATCH[2]}"
 }
 wait_for() { # <file> <regexp> <timeout s>: polled in bash, by the clock
 	local end=$((SECONDS + $3)) line
@@ -120,24 +88,8 @@ wait_for() { # <file> <regexp> <timeout s>: polled in bash, by the clock
 	done
 }
 
-helper_start() { # iketcp|relay
-	case $1 in
-	iketcp)
-		rm -f "$T/ctl"
-		ip netns exec b3g "$IKETCPD" -f -c "$T/iketcpd.conf" -s "$T/ctl" \
-			--state "$T/state" </dev/null >>"$T/iketcpd.log" 2>&1 &
-		HPID=$!
-		for _ in $(seq 300); do [ -S "$T/ctl" ] && return 0; sleep 0.1; done
-		;;
-	relay)
-		: >"$T/relay.out"
-		ip netns exec b3g "$BB/relay" -l $GW -d $GW </dev/null >>"$T/relay.out" 2>&1 &
-		HPID=$!
-		for _ in $(seq 300); do grep -q ready "$T/relay.out" && return 0; sleep 0.1; done
-		;;
-	esac
-	log "$1 did not start"
-	return 1
+helper_start() { # iketcp|relay ($T/state kept: iketcpd restores it)
+	bench_helper_start b3g "$1" 300 "$T/iketcpd.conf"
 }
 
 # A stalled mass reconnect: where are the connections? (peers, sink,

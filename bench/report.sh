@@ -141,6 +141,13 @@ function order(pref, seen, nseen, out,   k, i, j, p, n, done) {
 		}
 	return n
 }
+# series: order() the names, and list them in that order for the plots
+function series(pref, seen, nseen, out,   n, j) {
+	n = order(pref, seen, nseen, out)
+	for (j = 1; j <= n; j++)
+		print out[j] >(T "/series")
+	return n
+}
 function numorder(set, out,   n, x) {
 	n = 0
 	for (x in set)
@@ -358,9 +365,7 @@ END {
 	if (!ROWS)
 		exit 3
 	nl = numorder(L, LS)
-	nv = order("udpfrag tcp auth", VS, NV, VO)
-	for (j = 1; j <= nv; j++)
-		print VO[j] >(T "/series")
+	nv = series("udpfrag tcp auth", VS, NV, VO)
 	tsv = T "/table.tsv"
 	print "loss %\tvariant\tn\tok\tsuccess %\tmedian ms\tp95 ms\tmean retransmits\tp95 / udpfrag\tmedian - udpfrag ms" >tsv
 	for (i = 1; i <= nl; i++) {
@@ -630,9 +635,7 @@ END {
 	if (!ROWS)
 		exit 3
 	nc = numorder(CN, CO)
-	nh = order("relay iketcp", HS, NH, HO)
-	for (j = 1; j <= nh; j++)
-		print HO[j] >(T "/series")
+	nh = series("relay iketcp", HS, NH, HO)
 	tsv = T "/table.tsv"
 	print "conns\thelper\truns\tconns/s\tslab B/conn\tSUnreclaim B/conn\tMemFree drop B/conn\thelper B/conn\tslab over plain B/conn\treconnect s\tfirst msgs lost\treconnect lost\treconnect dup" >tsv
 	for (i = 1; i <= nc; i++) {
