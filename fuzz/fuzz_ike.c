@@ -1,20 +1,24 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * fuzz_ike.c - libFuzzer target for iketcpd's IKE message inspection
- * (userspace/ike.c: ike_v2_has_natd(), ike_v1_nat_detected(), ike_is_*(),
- * ike_exchange_name()) on arbitrary messages.
+ * (userspace/ike.c: ike_v2_has_natd(), ike_v2_nat_detected(),
+ * ike_v1_nat_detected(), ike_is_*(), ike_exchange_name()) on arbitrary
+ * messages.
  *
  * Input:
- *   byte 0      bit 0: sender is IPv6; bit 1: plant the right NAT-D hash;
- *               bits 2-4: in which NAT-D payload
+ *   byte 0      bit 0: sender is IPv6; bit 1: plant the sender's NAT-D
+ *               hash; bits 2-4: in which NAT-D payload; bit 5: plant the
+ *               receiver's in the first; bit 6: plant both IKEv2 NAT
+ *               detection hashes (the first SOURCE, the last DESTINATION)
  *   bytes 1-16  sender address (IPv4: the first 4)
  *   bytes 17-18 sender port, BE
  *   rest        the IKE message
+ * The receiver is the sender's address with the last byte inverted, on
+ * the sender's port + 1.
  *
- * "Plant" writes HASH(CKY-I | CKY-R | sender address | port) into the
- * chosen NAT-D payload when its length fits the hash the message
- * negotiates, so that the fuzzer reaches the "not behind a NAT" path
- * that a random hash never would.
+ * "Plant" writes HASH(CKY-I | CKY-R | address | port) into the chosen
+ * payload when its length fits the hash the message negotiates, so that
+ * the fuzzer reaches the "no NAT" paths that a random hash never would.
  *
  * Every function reads an exact-size heap copy of the message (ASan sees
  * any read past its end), at the full length and at shorter lengths, and
@@ -25,7 +29,12 @@
  * (16388, 16389) comes before any SK payload (46); IKEv1 (RFC 3947): the
  * NAT-D payloads (20, 130; the first 8), -1 if fewer than 2 or the second
  * one's length is no known hash, else 0 iff one after the first equals
- * the sender's hash. The ike_is_*() classifiers are checked for IKEv1
+ * the sender's hash and the first equals the receiver's, 1 otherwise;
+ * IKEv2 NAT detection: the NAT_DETECTION_SOURCE_IP (the first 8) and the
+ * last NAT_DETECTION_DESTINATION_IP notifies whose data is exactly a
+ * SHA-1 after the SPI, before any SK payload; -1 without both kinds, else
+ * 0 iff a source hash is the sender's and the destination hash the
+ * receiver's (SHA-1 of SPIi | SPIr | address | port). The ike_is_*() classifiers are checked for IKEv1
  * and IKEv2 headers against their documented meaning. abort() on any
  * mismatch.
  */
@@ -144,7 +153,8 @@ static size_t v1_natd(const uint8_t *m, size_t len, struct pl *d, size_t max)
 }
 
 static int model_v1_nat(const uint8_t *m, size_t len,
-			const struct iketcp_ep *sender)
+			const struct iketcp_ep *sender,
+			const struct iketcp_ep *receiver)
 {
 	uint8_t h[EVP_MAX_MD_SIZE];
 	unsigned int hl;
@@ -159,9 +169,72 @@ static int model_v1_nat(const uint8_t *m, size_t len,
 		return -1;
 	hl = natd_hash(md, m, sender, h);
 	for (size_t i = 1; i < n; i++)
-		if (d[i].blen == hl && !memcmp(m + d[i].body, h, hl))
-			return 0;
+		if (d[i].blen == hl && !memcmp(m + d[i].body, h, hl)) {
+			hl = natd_hash(md, m, receiver, h);
+			return d[0].blen == hl && !memcmp(m + d[0].body, h, hl) ?
+			       0 : 1;
+		}
 	return 1;
+}
+
+/* IKEv2 NAT detection notifies before SK: sources (the first 8) and the
+ * last destination, data exactly one SHA-1 after the SPI
+ */
+static void v2_natd(const uint8_t *m, size_t len, size_t *src, size_t *nsrc,
+		    size_t *dst)
+{
+	struct pl *v = pl_alloc(len);
+	size_t n = model_walk(m, len, v, len / 4 + 1);
+
+	*nsrc = 0;
+	*dst = 0;
+	for (size_t i = 0; i < n; i++) {
+		const uint8_t *b = m + v[i].body;
+		unsigned int t;
+
+		if (v[i].type == 46)
+			break;
+		if (v[i].type != 41 || v[i].blen < 4 ||
+		    v[i].blen != 4u + b[1] + 20)
+			continue;
+		t = b[2] * 256u + b[3];
+		if (t == 16388 && *nsrc < 8)
+			src[(*nsrc)++] = v[i].body + 4 + b[1];
+		else if (t == 16389)
+			*dst = v[i].body + 4 + b[1];
+	}
+	free(v);
+}
+
+static int model_v2_nat(const uint8_t *m, size_t len,
+			const struct iketcp_ep *sender,
+			const struct iketcp_ep *receiver)
+{
+	uint8_t h[EVP_MAX_MD_SIZE];
+	size_t src[8], nsrc, dst;
+	bool ok = false;
+
+	v2_natd(m, len, src, &nsrc, &dst);
+	if (!nsrc || !dst)
+		return -1;
+	natd_hash(EVP_sha1(), m, sender, h);
+	for (size_t i = 0; i < nsrc; i++)
+		if (!memcmp(m + src[i], h, 20))
+			ok = true;
+	natd_hash(EVP_sha1(), m, receiver, h);
+	return ok && !memcmp(m + dst, h, 20) ? 0 : 1;
+}
+
+static void plant_v2(uint8_t *m, size_t len, const struct iketcp_ep *sender,
+		     const struct iketcp_ep *receiver)
+{
+	size_t src[8], nsrc, dst;
+
+	v2_natd(m, len, src, &nsrc, &dst);
+	if (nsrc)
+		natd_hash(EVP_sha1(), m, sender, m + src[0]);
+	if (dst)
+		natd_hash(EVP_sha1(), m, receiver, m + dst);
 }
 
 static void plant(uint8_t *m, size_t len, const struct iketcp_ep *sender,
@@ -223,7 +296,8 @@ static void check_classify(const uint8_t *m, size_t len)
 }
 
 static void check_len(const uint8_t *msg, size_t len,
-		      const struct iketcp_ep *sender)
+		      const struct iketcp_ep *sender,
+		      const struct iketcp_ep *receiver)
 {
 	uint8_t *c = malloc(len ? len : 1);
 	bool v2;
@@ -234,9 +308,13 @@ static void check_len(const uint8_t *msg, size_t len,
 	v2 = ike_v2_has_natd(c, len);
 	CHECK(v2 == model_v2_natd(msg, len), "ike_v2_has_natd(len %zu) = %d",
 	      len, v2);
-	v1 = ike_v1_nat_detected(c, len, sender);
-	want = model_v1_nat(msg, len, sender);
+	v1 = ike_v1_nat_detected(c, len, sender, receiver);
+	want = model_v1_nat(msg, len, sender, receiver);
 	CHECK(v1 == want, "ike_v1_nat_detected(len %zu) = %d, model %d", len,
+	      v1, want);
+	v1 = ike_v2_nat_detected(c, len, sender, receiver);
+	want = model_v2_nat(msg, len, sender, receiver);
+	CHECK(v1 == want, "ike_v2_nat_detected(len %zu) = %d, model %d", len,
 	      v1, want);
 	check_classify(c, len);
 	free(c);
@@ -244,7 +322,7 @@ static void check_len(const uint8_t *msg, size_t len,
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct iketcp_ep sender = {};
+	struct iketcp_ep sender = {}, receiver;
 	uint8_t *m;
 	size_t len;
 
@@ -253,25 +331,32 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	sender.family = data[0] & 1 ? AF_INET6 : AF_INET;
 	memcpy(&sender.addr, data + 1, sender.family == AF_INET6 ? 16 : 4);
 	sender.port = data[17] * 256u + data[18];
+	receiver = sender;
+	((uint8_t *)&receiver.addr)[sender.family == AF_INET6 ? 15 : 3] ^= 0xff;
+	receiver.port = sender.port + 1;
 	len = size - PREFIX;
 	m = malloc(len ? len : 1);
 	CHECK(m, "out of memory");
 	memcpy(m, data + PREFIX, len);
 	if (data[0] & 2)
 		plant(m, len, &sender, data[0] >> 2 & 7);
+	if (data[0] & 0x20)
+		plant(m, len, &receiver, 0);
+	if (data[0] & 0x40)
+		plant_v2(m, len, &sender, &receiver);
 
-	check_len(m, len, &sender);
+	check_len(m, len, &sender, &receiver);
 	/* the length field's claim, when shorter than the buffer */
 	if (len >= 28) {
 		size_t claim = (size_t)m[24] << 24 | m[25] << 16 | m[26] << 8 | m[27];
 
 		if (claim < len)
-			check_len(m, claim, &sender);
+			check_len(m, claim, &sender, &receiver);
 	}
 	for (size_t l = 0; l < len && l <= 40; l += 4)
-		check_len(m, l, &sender);
+		check_len(m, l, &sender, &receiver);
 	if (len)
-		check_len(m, len - 1, &sender);
+		check_len(m, len - 1, &sender, &receiver);
 	free(m);
 	return 0;
 }

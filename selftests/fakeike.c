@@ -8,7 +8,17 @@
  *        send an IKE message (from 500, or from 4500 with the non-ESP
  *        marker when DPORT is 4500); FLAGS and the SPIs in hex; "natd"
  *        makes the first payload an IKEv2 NAT_DETECTION_SOURCE_IP notify
+ *        (with a hash that matches nothing); "natd-ok" adds both IKEv2 NAT
+ *        detection notifies with the right hashes (RFC 7296 s2.23: SHA-1
+ *        of SPIi | SPIr | address | port, the source being ADDR and the
+ *        port it sends from, the destination DST DPORT): no NAT;
+ *        "natd-nat" hashes another source address: the receiver detects
+ *        a NAT
  *   quit
+ *
+ * Like an IKE daemon, its sockets bypass IPsec (an allow socket policy for
+ * both directions), so that a policy covering the peers does not capture
+ * its IKE datagrams.
  *
  * and prints one line per datagram received, then flushes:
  *
@@ -17,8 +27,61 @@
  * (OK is 1 when the body matches the pattern "send" writes).
  */
 #include <stdbool.h>
+#include <linux/netlink.h>
+#include <linux/xfrm.h>
+
+#include <openssl/evp.h>
 
 #include "lib.h"
+
+static struct iketcp_ep me;
+
+/* The allow socket policy IKE daemons put on their sockets (the key
+ * manager that compiles it, xfrm_user, is loaded by opening NETLINK_XFRM,
+ * as a daemon does)
+ */
+static void bypass_ipsec(int fd, int family)
+{
+	int nl = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_XFRM);
+
+	if (nl >= 0)
+		close(nl);
+	struct xfrm_userpolicy_info pol = {
+		.action = XFRM_POLICY_ALLOW,
+		.sel.family = family,
+		.lft = {
+			.soft_byte_limit = XFRM_INF,
+			.hard_byte_limit = XFRM_INF,
+			.soft_packet_limit = XFRM_INF,
+			.hard_packet_limit = XFRM_INF,
+		},
+	};
+
+	for (int dir = XFRM_POLICY_IN; dir <= XFRM_POLICY_OUT; dir++) {
+		pol.dir = dir;
+		if (setsockopt(fd, family == AF_INET6 ? IPPROTO_IPV6 : IPPROTO_IP,
+			       family == AF_INET6 ? 35 : 17, &pol, sizeof(pol)) &&
+		    errno != ENOPROTOOPT && (errno != EINVAL || nl >= 0)) {
+			perror("fakeike: IP_XFRM_POLICY");
+			exit(1);
+		}
+	}
+}
+
+/* SHA-1(SPIi | SPIr | address | port) into @out */
+static void natd_hash(const uint8_t *spis, const struct iketcp_ep *ep,
+		      uint16_t port, uint8_t *out)
+{
+	uint8_t in[16 + 16 + 2];
+	size_t alen = ep->family == AF_INET6 ? 16 : 4;
+	unsigned int olen;
+
+	memcpy(in, spis, 16);
+	memcpy(in + 16, &ep->addr, alen);
+	in[16 + alen] = port >> 8;
+	in[16 + alen + 1] = port & 0xff;
+	EVP_Digest(in, 16 + alen + 2, out, &olen, EVP_sha1(), NULL);
+}
 
 static int bind_udp(const struct iketcp_ep *ep, uint16_t port)
 {
@@ -29,6 +92,7 @@ static int bind_udp(const struct iketcp_ep *ep, uint16_t port)
 	if (fd < 0)
 		return -1;
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	bypass_ipsec(fd, ep->family);
 	if (ep->family == AF_INET6) {
 		struct sockaddr_in6 *a = (void *)&ss;
 
@@ -58,11 +122,11 @@ static void do_send(int fd500, int fd4500, char *args)
 	static uint8_t buf[70000];
 	struct sockaddr_storage ss = {};
 	struct iketcp_ep ep;
-	char dst[64], natd[8] = "";
+	char dst[64], natd[12] = "";
 	socklen_t sl;
 	int off = 0, fd;
 
-	if (sscanf(args, "%63s %u %u %u %u %x %u %llx %llx %7s", dst, &dport,
+	if (sscanf(args, "%63s %u %u %u %u %x %u %llx %llx %11s", dst, &dport,
 		   &len, &version, &exch, &flags, &msgid, &spir, &spii,
 		   natd) < 7 ||
 	    iketcp_ep_parse(dst, dport, &ep) || len < 28 || len > 65000) {
@@ -80,7 +144,28 @@ static void do_send(int fd500, int fd4500, char *args)
 		buf[off + 8 + i] = spir >> (56 - 8 * i);
 	}
 	buf[off + IKETCP_IKE_OFF_FLAGS] = flags;
-	if (!strcmp(natd, "natd") && len >= 28 + 28) {
+	if (!strncmp(natd, "natd-", 5) && len >= 28 + 2 * 28) {
+		uint8_t *pl = buf + off + 28;
+		struct iketcp_ep src = me;
+		uint16_t sport = dport == 4500 ? 4500 : 500;
+
+		if (!strcmp(natd, "natd-nat"))	/* a private address */
+			((uint8_t *)&src.addr)[src.family == AF_INET6 ? 15 : 3] ^= 0x55;
+		buf[off + IKETCP_IKE_OFF_NEXT] = 41;	/* Notify */
+		for (int n = 0; n < 2; n++, pl += 28) {
+			uint16_t type = n ? 16389 : 16388;
+
+			memset(pl, 0, 8);
+			pl[0] = n ? 0 : 41;		/* next payload */
+			pl[3] = 28;
+			pl[6] = type >> 8;
+			pl[7] = type & 0xff;
+			if (n)
+				natd_hash(buf + off, &ep, dport, pl + 8);
+			else
+				natd_hash(buf + off, &src, sport, pl + 8);
+		}
+	} else if (!strcmp(natd, "natd") && len >= 28 + 28) {
 		uint8_t *pl = buf + off + 28;
 
 		buf[off + IKETCP_IKE_OFF_NEXT] = 41;	/* Notify */
@@ -159,6 +244,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: fakeike ADDR   (commands on stdin)\n");
 		return 2;
 	}
+	me = ep;
 	fd500 = bind_udp(&ep, 500);
 	fd4500 = bind_udp(&ep, 4500);
 	setvbuf(stdout, NULL, _IOLBF, 0);

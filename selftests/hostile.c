@@ -10,9 +10,15 @@
  *             IKE_AUTH request of an unknown IKE SA) | slow (the header
  *             one byte per second) | partial (a whole header, never the
  *             body) | silent (nothing)
- *   hostile idle ADDR PORT N [SRC...]
- *       open N connections (from the SRC addresses in turn, if given),
- *       print "accepted A refused R", then hold them until stdin closes
+ *   hostile idle ADDR PORT N [-i] [SRC...]
+ *       open N connections (from the SRC addresses in turn, if given;
+ *       with -i each first sends a valid IKE_SA_INIT request of a fresh
+ *       IKE SA, then stays silent), print "accepted A refused R", hold
+ *       them until stdin closes, then print "still open K"
+ *   hostile hold ADDR PORT MS [SRC] [init]
+ *       connect (from SRC), with "init" send an IKE_SA_INIT request of a
+ *       fresh IKE SA, then read for MS ms: "received B bytes, then
+ *       open|closed|reset" (a silent intruder on a peer's address)
  *   hostile flood ADDR PORT N
  *       send N valid-looking IKE_SA_INIT requests (fresh SPIs) back to
  *       back on one connection; print "sent N in T ms"
@@ -182,17 +188,48 @@ static int do_send(const char *addr, uint16_t port, const char *kind, int ms)
 	return 0;
 }
 
+/* A valid IKEv2 IKE_SA_INIT request of a fresh IKE SA */
+static void send_init(int fd, unsigned int seq)
+{
+	uint8_t m[400];
+
+	mk_msg(m, sizeof(m), 0x20, 34, 0);
+	/* SPIi 5a5a5a5a0000NNNN */
+	memset(m, 0x5a, 4);
+	memset(m + 4, 0, 2);
+	m[6] = seq >> 8;
+	m[7] = seq;
+	if (write_all(fd, m, sizeof(m)))
+		perror("hostile: write");
+}
+
+static bool still_open(int fd)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	char c;
+
+	return !(poll(&p, 1, 0) == 1 && read(fd, &c, 1) <= 0);
+}
+
 static int do_idle(const char *addr, uint16_t port, int n, char **srcs,
 		   int nsrcs)
 {
-	int acc = 0, ref = 0, *fds = calloc(n, sizeof(int));
+	int acc = 0, ref = 0, open = 0, *fds = calloc(n, sizeof(int));
+	bool init = nsrcs && !strcmp(srcs[0], "-i");
 	char c;
 
+	if (init) {
+		srcs++;
+		nsrcs--;
+	}
+	signal(SIGPIPE, SIG_IGN);
 	for (int i = 0; i < n; i++) {
 		fds[i] = tcp_connect_from(addr, port,
 					  nsrcs ? srcs[i % nsrcs] : NULL);
 		if (fds[i] < 0)
 			ref++;
+		else if (init)
+			send_init(fds[i], i);
 	}
 	/* refused connections are accepted by TCP, then closed by iketcpd */
 	usleep(500000);
@@ -213,6 +250,44 @@ static int do_idle(const char *addr, uint16_t port, int n, char **srcs,
 	fflush(stdout);
 	while (read(0, &c, 1) > 0)
 		;
+	for (int i = 0; i < n; i++)
+		if (fds[i] >= 0 && still_open(fds[i]))
+			open++;
+	printf("still open %d\n", open);
+	return 0;
+}
+
+static int do_hold(const char *addr, uint16_t port, int ms, const char *src,
+		   bool init)
+{
+	struct pollfd p;
+	long long t0;
+	size_t total = 0;
+	char buf[4096];
+	const char *end = "open";
+	int fd = tcp_connect_from(addr, port, src);
+
+	if (fd < 0) {
+		printf("refused\n");
+		return 0;
+	}
+	signal(SIGPIPE, SIG_IGN);
+	if (init)
+		send_init(fd, 0);
+	t0 = now_ms();
+	p = (struct pollfd){ .fd = fd, .events = POLLIN };
+	while (now_ms() - t0 < ms &&
+	       poll(&p, 1, ms - (now_ms() - t0)) == 1) {
+		ssize_t n = read(fd, buf, sizeof(buf));
+
+		if (n <= 0) {
+			end = n < 0 && errno == ECONNRESET ? "reset" : "closed";
+			break;
+		}
+		total += n;
+	}
+	printf("received %zu bytes, then %s\n", total, end);
+	close(fd);
 	return 0;
 }
 
@@ -253,6 +328,10 @@ int main(int argc, char **argv)
 			       argc - 5);
 	if (argc == 5 && !strcmp(argv[1], "flood"))
 		return do_flood(argv[2], atoi(argv[3]), atoi(argv[4]));
-	fprintf(stderr, "usage: hostile send ADDR PORT KIND [WAIT_MS] | idle ADDR PORT N [SRC...] | flood ADDR PORT N\n");
+	if (argc >= 5 && !strcmp(argv[1], "hold"))
+		return do_hold(argv[2], atoi(argv[3]), atoi(argv[4]),
+			       argc > 5 && strcmp(argv[5], "-") ? argv[5] : NULL,
+			       argc > 6 && !strcmp(argv[6], "init"));
+	fprintf(stderr, "usage: hostile send ADDR PORT KIND [WAIT_MS] | idle ADDR PORT N [-i] [SRC...] | flood ADDR PORT N | hold ADDR PORT MS [SRC|-] [init]\n");
 	return 2;
 }

@@ -12,8 +12,8 @@
 # and T (a scratch directory) before sourcing.
 
 B=build/selftests
-IKETCPD=build/userspace/iketcpd
-CTL=build/userspace/iketcpctl
+IKETCPD=${IKETCPD:-build/userspace/iketcpd}
+CTL=${IKETCPCTL:-build/userspace/iketcpctl}
 n=0 pass=0 fail=0
 
 ok() { n=$((n + 1)); pass=$((pass + 1)); echo "ok $n $1"; }

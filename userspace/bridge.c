@@ -1,159 +1,242 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * bridge.c - message routing between the local IKE daemon (UDP, through
- * the module's capture and inject) and the peers (TCP, through the ULP),
- * and the IKE SA tracking it needs:
+ * the module's capture and inject) and the peers (TCP, through the ULP):
  *
- * - the transport of each outgoing message (policy.c), responses following
- *   their requests;
- * - the daemon's retransmission of a request already written to the live
- *   connection is not sent again; after a reconnect the outstanding request
- *   is sent again on the new connection;
- * - the UDP ports a message is injected with mirror the daemon's own view
- *   of its IKE SA (500, or 4500 with the non-ESP marker once NAT-T moved
- *   the SA there), so that its peer matching, NAT detection and replies
- *   work unchanged.
+ * - the transport of each message of the daemon (policy.c), responses
+ *   following their requests;
+ * - the connection it takes (channel binding): a connection earns an IKE
+ *   SA's traffic by carrying a request of that SA that the local daemon
+ *   then answers (the answer proves the request was valid for an SA the
+ *   daemon knows). The daemon's requests of an SA go on the connection
+ *   that earned it last, else on a connection iketcpd opened to the peer
+ *   itself, else on an accepted connection of a known peer (one that
+ *   carried an authenticated SA's exchange after IKE_AUTH that the daemon
+ *   answered); a response goes on the connection its request came on. A
+ *   silent connection, or one that carried only other SAs' messages, gets
+ *   nothing; what no connection may carry waits (hold-time), and the old
+ *   connection keeps serving until a new one has earned the SA;
+ * - a retransmission of the daemon's request already written on a live
+ *   connection is not sent again, but never twice in a row: a message the
+ *   peer dropped (over its max-rate, say) is delivered by the next one;
+ * - the UDP ports a message from a peer is delivered with (ports.c): from
+ *   what the daemons themselves do, with NAT detection evaluated here as
+ *   the daemons evaluate it;
+ * - the IKE SA bookkeeping (sa.c) this needs: requests of the daemon that
+ *   go over UDP are never stored (a digest counts their retransmissions
+ *   for the fallback policy).
  */
 #include <errno.h>
-#include <search.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "addr.h"
 #include "daemon.h"
 #include "log.h"
 #include "policy.h"
+#include "ports.h"
 
-#define SA_TIMEOUT_MS	(86400LL * 1000)
+/* retransmissions of one request in a row not sent again on a live
+ * connection (then one is, so that no loss is permanent)
+ */
+#define SUPPRESS_MAX		1
+/* how long an xfrm observation of a peer is good for */
+#define NATT_OBS_MS		10000
 
-static int sa_cmp(const void *a, const void *b)
+static uint64_t digest(const uint8_t *m, size_t len)
 {
-	const struct sa *x = a, *y = b;
+	uint64_t h = 0xcbf29ce484222325ULL;	/* FNV-1a */
 
-	if (x->spi_i != y->spi_i)
-		return x->spi_i < y->spi_i ? -1 : 1;
-	if (x->peer.family != y->peer.family)
-		return x->peer.family - y->peer.family;
-	return memcmp(&x->peer.addr, &y->peer.addr,
-		      x->peer.family == AF_INET6 ? 16 : 4);
+	for (size_t i = 0; i < len; i++)
+		h = (h ^ m[i]) * 0x100000001b3ULL;
+	return h;
 }
 
-/* How many SAs each peer address has: "do we know this peer?" in O(log n) */
-struct sa_addr {
-	struct iketcp_ep addr;
-	unsigned int n;
-};
-
-static int sa_addr_cmp(const void *a, const void *b)
+/* Exchanges after IKE_AUTH (IKEv2) or after phase 1 (IKEv1): only an SA
+ * that was set up has them
+ */
+static bool after_auth(const struct iketcp_ike_hdr *h)
 {
-	const struct sa_addr *x = a, *y = b;
-
-	if (x->addr.family != y->addr.family)
-		return x->addr.family - y->addr.family;
-	return memcmp(&x->addr.addr, &y->addr.addr,
-		      x->addr.family == AF_INET6 ? 16 : 4);
+	if (h->major == 2)
+		return h->exchange == IKEV2_CREATE_CHILD_SA ||
+		       h->exchange == IKEV2_INFORMATIONAL;
+	return h->exchange == IKEV1_QUICK_MODE ||
+	       h->exchange == IKEV1_INFORMATIONAL;
 }
 
-static void sa_addr_ref(struct daemon *d, const struct iketcp_ep *peer)
+/* The peer's IKEv2 request of @msgid that came over TCP, or NULL */
+static struct sa_req *req_find(struct sa *sa, uint32_t msgid)
 {
-	struct sa_addr key = { .addr = *peer }, *a, **found;
+	unsigned int n = sa->nreqs < 8 ? sa->nreqs : 8;
 
-	found = tfind(&key, &d->sa_addrs, sa_addr_cmp);
-	if (found) {
-		(*found)->n++;
-		return;
+	for (unsigned int i = 0; i < n; i++)
+		if (sa->reqs[i].msgid == msgid)
+			return &sa->reqs[i];
+	return NULL;
+}
+
+static void req_add(struct sa *sa, uint32_t msgid, uint32_t conn,
+		    uint8_t exch)
+{
+	struct sa_req *r = req_find(sa, msgid);
+
+	if (!r)
+		r = &sa->reqs[sa->nreqs++ % 8];
+	*r = (struct sa_req){ .msgid = msgid, .conn = conn, .exch = exch };
+}
+
+/* Which live connection may carry a request of @sa (NULL: a new SA) */
+static struct conn *route_request(struct daemon *d, struct peer *p,
+				  struct sa *sa)
+{
+	struct conn *c = sa ? peer_conn_live(d, p, sa->bound) : NULL;
+
+	return c ? c : p->cur;
+}
+
+/* ... and a response to a request that came on @req_conn */
+static struct conn *route_response(struct daemon *d, struct peer *p,
+				   struct sa *sa, uint32_t req_conn)
+{
+	struct conn *c = peer_conn_live(d, p, req_conn);
+
+	return c ? c : route_request(d, p, sa);
+}
+
+static bool same_out(const struct sa *sa, const uint8_t *msg, size_t len)
+{
+	return sa && sa->out && sa->out_len == len &&
+	       !memcmp(sa->out, msg, len);
+}
+
+/* Send what waits in the peer's queue and may go now, in order. */
+static void flush_queue(struct daemon *d, struct peer *p)
+{
+	struct qmsg **qq = &p->qhead, *q;
+
+	p->qtail = NULL;
+	while ((q = *qq)) {
+		struct sa *sa = sa_find(d, &p->remote, q->spi_i);
+		struct conn *c = q->response ?
+				 route_response(d, p, sa, q->req_conn) :
+				 route_request(d, p, sa);
+		int ret = c ? peer_write(d, c, q->data, q->len) : 0;
+
+		if (ret == 0) {
+			p->qtail = q;
+			qq = &q->next;
+			continue;
+		}
+		if (ret == 1 && same_out(sa, q->data, q->len))
+			sa->out_conn = c->id;
+		*qq = q->next;
+		p->qlen--;
+		free(q);
 	}
-	a = calloc(1, sizeof(*a));
-	if (!a)
-		return;
-	*a = key;
-	a->n = 1;
-	if (!tsearch(a, &d->sa_addrs, sa_addr_cmp))
-		free(a);
 }
 
-static void sa_addr_unref(struct daemon *d, const struct iketcp_ep *peer)
+/* The daemon's outstanding requests last written on a connection that is
+ * gone: send them again where they may go now (RFC 9329 s6.2: a request
+ * waiting when a new connection comes up is sent again on it)
+ */
+static void resend_outstanding(struct daemon *d, struct peer *p)
 {
-	struct sa_addr key = { .addr = *peer }, *a, **found;
+	for (struct sa *sa = p->out_head; sa; sa = sa->out_next) {
+		struct conn *c;
 
-	found = tfind(&key, &d->sa_addrs, sa_addr_cmp);
-	if (!found)
-		return;
-	a = *found;
-	if (--a->n)
-		return;
-	tdelete(a, &d->sa_addrs, sa_addr_cmp);
-	free(a);
-}
-
-static struct sa *sa_find(struct daemon *d, const struct iketcp_ep *peer,
-			  uint64_t spi_i)
-{
-	struct sa key = { .spi_i = spi_i, .peer = *peer }, **found;
-
-	key.peer.port = 0;
-	found = tfind(&key, &d->sas, sa_cmp);
-	return found ? *found : NULL;
-}
-
-static struct sa *sa_get(struct daemon *d, const struct iketcp_ep *peer,
-			 uint64_t spi_i, uint8_t major)
-{
-	struct sa key = { .spi_i = spi_i, .peer = *peer }, *sa, **found;
-
-	key.peer.port = 0;
-	found = tfind(&key, &d->sas, sa_cmp);
-	if (found)
-		return *found;
-	sa = calloc(1, sizeof(*sa));
-	if (!sa)
-		return NULL;
-	*sa = key;
-	sa->major = major;
-	if (!tsearch(sa, &d->sas, sa_cmp)) {
-		free(sa);
-		return NULL;
+		if (!sa->out_conn || peer_conn_live(d, p, sa->out_conn))
+			continue;
+		c = route_request(d, p, sa);
+		if (!c || peer_write(d, c, sa->out, sa->out_len) != 1)
+			continue;
+		sa->out_conn = c->id;
+		sa->out_suppressed = 0;
+		p->stats.resent++;
+		log_info("peer %s: outstanding request msgid %u sent again on connection %u",
+			 ep_str(&p->remote), sa->out_msgid, c->id);
 	}
-	sa_addr_ref(d, &sa->peer);
-	d->nsas++;
-	return sa;
 }
 
-static bool sa_tcp_req_has(const struct sa *sa, uint32_t msgid)
+/**
+ * bridge_conn_up() - a connection came up: what waited for one that may
+ *	carry it goes now
+ * @d: daemon
+ * @c: the connection
+ */
+void bridge_conn_up(struct daemon *d, struct conn *c)
 {
-	for (int i = 0; i < sa->ntcp_reqs && i < 8; i++)
-		if (sa->tcp_reqs[i] == msgid)
+	flush_queue(d, c->peer);
+	resend_outstanding(d, c->peer);
+}
+
+/**
+ * bridge_sa_bound() - a connection earned an IKE SA (it carried a request
+ *	of it that the daemon answered)
+ * @d: daemon
+ * @sa: the SA
+ * @c: the connection
+ */
+void bridge_sa_bound(struct daemon *d, struct sa *sa, struct conn *c)
+{
+	struct peer *p = c->peer;
+
+	if (sa->bound == c->id)
+		return;
+	sa->bound = c->id;
+	log_debug("peer %s: IKE SA %016llx now on connection %u",
+		  ep_str(&p->remote), (unsigned long long)sa->spi_i, c->id);
+	flush_queue(d, p);
+	resend_outstanding(d, p);
+}
+
+/* The daemon answered a request of the peer that came on @c */
+static void answered(struct daemon *d, struct sa *sa, struct conn *c,
+		     bool encrypted, bool later, long long now)
+{
+	bool was_known;
+
+	if (encrypted)
+		sa_set_authed(d, sa, now);
+	if (!c)
+		return;
+	was_known = c->known;
+	if (later && sa->authed)
+		peer_conn_known(d, c);
+	if (sa->bound != c->id) {
+		bridge_sa_bound(d, sa, c);
+	} else if (c->known && !was_known) {
+		/* a known peer's connection may carry more now */
+		flush_queue(d, c->peer);
+		resend_outstanding(d, c->peer);
+	}
+}
+
+/* Is this message waiting in the peer's queue already? */
+static bool queued(const struct peer *p, const uint8_t *msg, size_t len)
+{
+	for (const struct qmsg *q = p->qhead; q; q = q->next)
+		if (q->len == len && !memcmp(q->data, msg, len))
 			return true;
 	return false;
 }
 
-static void sa_tcp_req_add(struct sa *sa, uint32_t msgid)
+/* How long "fallback" stays on TCP after TCP last carried something */
+static long long fallback_hold(const struct daemon *d)
 {
-	if (sa_tcp_req_has(sa, msgid))
-		return;
-	sa->tcp_reqs[sa->ntcp_reqs % 8] = msgid;
-	sa->ntcp_reqs++;
+	return (d->cfg.idle_timeout ? d->cfg.idle_timeout : 3600) * 1000LL;
 }
 
-static void sa_out_clear(struct daemon *d, struct sa *sa)
+static void send_udp(struct daemon *d, const struct iketcp_event *ev,
+		     struct peer *p)
 {
-	if (sa->out)
-		d->nout--;
-	free(sa->out);
-	sa->out = NULL;
-	sa->out_len = 0;
-	sa->out_gen = 0;
-	sa->out_sends = 0;
-}
-
-static const char *ep_str(const struct iketcp_ep *ep)
-{
-	static char buf[4][64];
-	static int i;
-
-	i = (i + 1) % 4;
-	iketcp_ep_str(ep, buf[i], sizeof(buf[i]));
-	return buf[i];
+	if (iketcp_nl_udp_send(&d->cmd, &ev->local, &ev->remote, ev->nonesp,
+			       ev->msg, ev->msg_len))
+		log_rl(LOG_WARNING, "sending to %s over UDP failed: %s",
+		       ep_str(&ev->remote), d->cmd.err);
+	if (p)
+		p->stats.udp_out++;
+	d->stats.to_udp++;
 }
 
 /**
@@ -167,7 +250,9 @@ void bridge_captured(struct daemon *d, const struct iketcp_event *ev)
 	long long now = now_ms();
 	struct iketcp_ike_hdr h;
 	struct decide_in in = {};
-	bool same, request_like;
+	bool response, answer, phase1, setup, same;
+	uint32_t req_conn = 0;
+	struct conn *c;
 	enum transport t;
 	struct peer *p;
 	struct sa *sa;
@@ -177,61 +262,99 @@ void bridge_captured(struct daemon *d, const struct iketcp_event *ev)
 	if (iketcp_ike_hdr_parse(ev->msg, ev->msg_len, &h) ||
 	    h.length != ev->msg_len) {
 		d->stats.bad_msgs++;
-		log_warn("captured datagram to %s is not one IKE message, dropped",
-			 ep_str(&ev->remote));
+		log_rl(LOG_WARNING, "captured datagram to %s is not one IKE message, dropped",
+		       ep_str(&ev->remote));
 		return;
 	}
-	p = peer_get(d, &ev->remote, &ev->local);
-	sa = sa_get(d, &ev->remote, h.spi_i, h.major);
-	if (!p || !sa)
-		return;
-	p->last_activity = now;
-	sa->last_seen = now;
-	sa->local = ev->local;
-	sa->local.port = 0;
-	sa->lport = ev->local.port;
-	sa->rport = ev->remote.port;
-	sa->ports_known = true;
+	phase1 = ike_is_phase1_start(&h);
+	setup = ike_is_sa_setup(&h) || phase1;
+	response = ike_is_v2_response(&h);
+	p = peer_find(d, &ev->remote, &ev->local);
+	sa = sa_find(d, &ev->remote, h.spi_i);
+	if (sa && !p)
+		p = sa->p;
 
-	if (h.major == 2 && h.exchange == IKEV2_IKE_SA_INIT &&
-	    (h.flags & IKEV2_FLAG_RESPONSE) &&
-	    ike_v2_has_natd(ev->msg, ev->msg_len))
-		sa->natt_float = true;
-	if (h.major == 1 && (h.exchange == IKEV1_MAIN_MODE ||
-			     h.exchange == IKEV1_AGGRESSIVE)) {
-		if (ike_is_phase1_start(&h))
-			sa->v1_seen_start = true;
-		else if (!sa->v1_seen_start)
-			sa->v1_peer_started_udp = true;
+	/* Does it answer a request of the peer that came over TCP? */
+	answer = false;
+	if (sa && h.major == 2 && response) {
+		struct sa_req *q = req_find(sa, h.msgid);
+
+		if (q) {
+			answer = true;
+			req_conn = q->conn;
+		} else if (sa->fp_used) {
+			/* the kernel's fast path delivered its request */
+			answer = true;
+			req_conn = sa->fp_conn;
+		}
+	} else if (sa && h.major == 1 && sa->v1_last_valid &&
+		   sa->v1_last_msgid == h.msgid &&
+		   sa->v1_last_exch == h.exchange) {
+		answer = true;
+		req_conn = sa->v1_last_conn;
 	}
 
-	request_like = h.major == 1 || !(h.flags & IKEV2_FLAG_RESPONSE);
-	same = request_like && sa->out && sa->out_len == ev->msg_len &&
-	       !memcmp(sa->out, ev->msg, ev->msg_len);
-	if (request_like && !same) {
-		sa_out_clear(d, sa);
-		sa->out = malloc(ev->msg_len);
-		if (sa->out) {
-			d->nout++;
-			memcpy(sa->out, ev->msg, ev->msg_len);
-			sa->out_len = ev->msg_len;
-			sa->out_msgid = h.msgid;
+	/* The daemon's own SAs are tracked from their first request; one it
+	 * answers over UDP without one is none of ours (a request that came
+	 * over UDP, perhaps spoofed: nothing is created for it)
+	 */
+	if (!sa && (phase1 || (h.major == 2 && !response))) {
+		if (!p)
+			p = peer_get(d, &ev->remote, &ev->local);
+		if (p)
+			sa = sa_create(d, p, h.spi_i, h.major, SA_ACTIVE, now);
+	}
+	if (sa) {
+		sa_touch(d, sa, now);
+		if (sa->lport != ev->local.port || sa->rport != ev->remote.port ||
+		    (!setup && !sa->post_setup_sent))
+			d->state_dirty = true;
+		sa->lport = ev->local.port;
+		sa->rport = ev->remote.port;
+		sa->ports_known = true;
+		if (!setup) {
+			sa->post_setup_sent = true;
+			sa->p->ports_known = true;
+			sa->p->lport = ev->local.port;
+			sa->p->rport = ev->remote.port;
+		}
+		if (h.major == 1) {
+			sa->v1_out_msgid = h.msgid;
+			sa->v1_out_exch = h.exchange;
+			sa->v1_out_setup = setup;
+			sa->v1_out_valid = true;
+			if (h.exchange == IKEV1_MAIN_MODE ||
+			    h.exchange == IKEV1_AGGRESSIVE) {
+				if (phase1)
+					sa->v1_seen_start = true;
+				else if (!sa->v1_seen_start)
+					sa->v1_peer_started_udp = true;
+			}
 		}
 	}
-	if (same)
-		sa->out_sends++;
-	else if (request_like)
-		sa->out_sends = 1;
-	/* its answer must come to us: not by the kernel's fast path */
-	if (request_like && sa->out)
-		fastpath_before_request(d, sa);
 
-	if (r && r->policy == POL_FALLBACK && !p->fallback_tcp && same &&
-	    sa->out_sends - 1 >= d->cfg.retransmit_threshold) {
-		p->fallback_tcp = true;
-		log_notice("peer %s: %d retransmissions of a %s request unanswered over UDP, moving to TCP",
-			   ep_str(&ev->remote), sa->out_sends - 1,
-			   ike_exchange_name(&h));
+	/* The fallback policy counts the daemon's retransmissions of a
+	 * request over UDP (a digest; the request itself is not kept)
+	 */
+	if (r && r->policy == POL_FALLBACK && sa && p && !answer && !response) {
+		uint64_t hash = digest(ev->msg, ev->msg_len);
+
+		if (sa->udp_hash == hash && sa->udp_len == ev->msg_len) {
+			sa->udp_sends++;
+		} else {
+			sa->udp_hash = hash;
+			sa->udp_len = ev->msg_len;
+			sa->udp_sends = 1;
+		}
+		if (sa->udp_sends - 1 >= d->cfg.retransmit_threshold &&
+		    (!p->fallback_tcp || now >= p->fallback_until)) {
+			p->fallback_tcp = true;
+			p->fallback_until = now + fallback_hold(d);
+			d->state_dirty = true;
+			log_rl(LOG_NOTICE, "peer %s: %d retransmissions of a %s request unanswered over UDP, moving to TCP",
+			       ep_str(&ev->remote), sa->udp_sends - 1,
+			       ike_exchange_name(&h));
+		}
 	}
 
 	in.policy = r ? r->policy : POL_UDP;
@@ -239,45 +362,84 @@ void bridge_captured(struct daemon *d, const struct iketcp_event *ev)
 	in.wire_len = ev->msg_len + (ev->nonesp ? 4 : 0) + 8 +
 		      (ev->remote.family == AF_INET6 ? 40 : 20);
 	in.pmtu = ev->pmtu;
-	/* (the requests the kernel's fast path delivered came over TCP) */
-	in.v2_req_via_tcp = sa_tcp_req_has(sa, h.msgid) || sa->fp_used;
-	in.v1_peer_via_tcp = sa->v1_last_valid &&
-			     sa->v1_last_msgid == h.msgid &&
-			     sa->v1_last_exch == h.exchange;
-	in.v1_peer_started_udp = sa->v1_peer_started_udp;
-	in.fallback_tcp = p->fallback_tcp;
+	in.v2_req_via_tcp = h.major == 2 && answer;
+	in.v1_peer_via_tcp = h.major == 1 && answer;
+	in.v1_peer_started_udp = sa && sa->v1_peer_started_udp;
+	if (p && p->fallback_tcp && now >= p->fallback_until) {
+		p->fallback_tcp = false;	/* the TCP period ran out */
+		d->state_dirty = true;
+	}
+	in.fallback_tcp = p && p->fallback_tcp;
 	t = policy_decide(&in);
 	log_debug("%s %s msgid %u (%zu bytes) from %s to %s: %s",
-		  ike_exchange_name(&h),
-		  ike_is_v2_response(&h) ? "response" : "message", h.msgid,
-		  ev->msg_len, ep_str(&ev->local), ep_str(&ev->remote),
-		  transport_name(t));
+		  ike_exchange_name(&h), response ? "response" : "message",
+		  h.msgid, ev->msg_len, ep_str_port(&ev->local),
+		  ep_str_port(&ev->remote), transport_name(t));
 
 	if (t == T_UDP) {
-		ret = iketcp_nl_udp_send(&d->cmd, &ev->local, &ev->remote,
-					 ev->nonesp, ev->msg, ev->msg_len);
-		if (ret)
-			log_warn("sending to %s over UDP failed: %s",
-				 ep_str(&ev->remote), d->cmd.err);
-		p->stats.udp_out++;
-		d->stats.to_udp++;
+		send_udp(d, ev, p);
 		return;
 	}
 
 	d->stats.to_tcp++;
-	if (same && sa->out_gen && p->cur && p->cur->id &&
-	    sa->out_gen == p->gen) {
-		/* already on the live connection: TCP delivers it */
-		p->stats.suppressed++;
-		log_debug("peer %s: retransmission of msgid %u not sent again",
-			  ep_str(&ev->remote), h.msgid);
+	if (!p)
+		p = peer_get(d, &ev->remote, &ev->local);
+	if (!p)
+		return;
+	p->last_activity = now;
+	if (p->fallback_tcp)
+		p->fallback_until = now + fallback_hold(d);
+	if (sa && answer) {
+		struct conn *rc = peer_conn_live(d, p, req_conn);
+
+		answered(d, sa, rc, !setup, after_auth(&h), now);
+	}
+
+	/* what has to wait for its answer: IKEv2 requests, IKEv1 messages */
+	same = false;
+	if (sa && (h.major == 1 || !response)) {
+		same = same_out(sa, ev->msg, ev->msg_len);
+		if (same) {
+			sa->out_sends++;
+			if ((!sa->out_conn && queued(p, ev->msg, ev->msg_len)) ||
+			    (peer_conn_live(d, p, sa->out_conn) &&
+			     sa->out_suppressed < SUPPRESS_MAX)) {
+				/* waiting for a connection, or written on a
+				 * live one: TCP delivers it
+				 */
+				sa->out_suppressed++;
+				p->stats.suppressed++;
+				log_debug("peer %s: retransmission of msgid %u not sent again",
+					  ep_str(&ev->remote), h.msgid);
+				return;
+			}
+		} else {
+			/* its answer must come to us: not by the fast path */
+			fastpath_before_request(d, sa);
+			sa_set_out(d, sa, ev->msg, ev->msg_len, h.msgid,
+				   ev->local.port, ev->remote.port);
+		}
+	}
+
+	c = answer ? route_response(d, p, sa, req_conn) :
+		     route_request(d, p, sa);
+	ret = c ? peer_write(d, c, ev->msg, ev->msg_len) : 0;
+	if (ret == 1) {
+		if (same_out(sa, ev->msg, ev->msg_len)) {
+			sa->out_conn = c->id;
+			sa->out_suppressed = 0;
+		}
 		return;
 	}
-	ret = peer_send(d, p, ev->msg, ev->msg_len);
-	if (ret == 1 && request_like && sa->out)
-		sa->out_gen = p->gen;
-	if (ret == 0 && !p->cur && !p->next_connect &&
-	    (p->originator || !p->ever_up || ike_is_phase1_start(&h)))
+	if (ret < 0)
+		return;
+	if (!c)
+		d->stats.unrouted++;
+	if (peer_queue(d, p, ev->msg, ev->msg_len, h.spi_i, answer, req_conn,
+		       phase1))
+		return;
+	if (!c && !peer_opened(d, p) && !p->next_connect &&
+	    (p->originator || !p->ever_up || phase1))
 		peer_connect(d, p);
 }
 
@@ -313,6 +475,63 @@ static bool daemon_listening(uint16_t port)
 	return found;
 }
 
+/* NAT detection on an unencrypted set-up message from the peer, as the
+ * daemon receiving it does it (with the addresses and ports it gets)
+ */
+static void detect_nat(struct daemon *d, struct sa *sa,
+		       const struct iketcp_event *ev,
+		       const struct iketcp_ike_hdr *h, uint16_t lport,
+		       uint16_t rport)
+{
+	struct iketcp_ep src = ev->remote, dst = ev->local;
+	int nat = -1;
+
+	src.port = rport;
+	dst.port = lport;
+	if (h->major == 2 && h->exchange == IKEV2_IKE_SA_INIT)
+		nat = ike_v2_nat_detected(ev->msg, ev->msg_len, &src, &dst);
+	else if (h->major == 1 && !(h->flags & IKEV1_FLAG_ENCRYPTION) &&
+		 (h->exchange == IKEV1_MAIN_MODE ||
+		  h->exchange == IKEV1_AGGRESSIVE))
+		nat = ike_v1_nat_detected(ev->msg, ev->msg_len, &src, &dst);
+	if (nat < 0)
+		return;
+	if (sa->nat != nat) {
+		sa->nat = nat;
+		d->state_dirty = true;
+		if (nat)
+			log_info("peer %s: NAT detected for IKE SA %016llx: it moves to UDP 4500",
+				 ep_str(&ev->remote),
+				 (unsigned long long)sa->spi_i);
+	}
+}
+
+/* UDP-encapsulated ESP with the peer in the kernel? (cached) */
+static int observe_natt(struct peer *p, long long now)
+{
+	if (p->natt_obs < 0 || now - p->natt_obs_at > NATT_OBS_MS) {
+		p->natt_obs = xfrm_natt_with(&p->remote);
+		p->natt_obs_at = now;
+	}
+	return p->natt_obs;
+}
+
+/* Rate limit per connection: may one more message be delivered? */
+static bool rate_ok(struct daemon *d, struct conn *c, long long now)
+{
+	double rate = d->cfg.max_rate;
+
+	c->tokens += (now - c->refilled) * rate / 1000;
+	if (!c->nmsgs || c->tokens > 2 * rate)
+		c->tokens = 2 * rate;
+	c->refilled = now;
+	c->nmsgs++;
+	if (c->tokens < 1)
+		return false;
+	c->tokens -= 1;
+	return true;
+}
+
 /**
  * bridge_from_tcp() - a message from a peer over TCP: deliver it to the
  *	local daemon as a UDP datagram from the peer
@@ -321,218 +540,131 @@ static bool daemon_listening(uint16_t port)
  */
 void bridge_from_tcp(struct daemon *d, const struct iketcp_event *ev)
 {
-	static long long warned;
 	struct conn *c = peer_conn_by_id(d, ev->conn_id);
 	struct iketcp_ep local = ev->local, remote = ev->remote;
+	struct port_view v = { .observed_natt = -1 };
 	struct iketcp_ike_hdr h;
 	long long now = now_ms();
-	uint16_t lport = 500, rport = 500;
+	uint16_t lport, rport;
+	bool phase1, adopted = false;
 	struct peer *p;
 	struct sa *sa;
-	int nat;
 
 	d->stats.from_tcp++;
-	if (c)
-		c->rx_handled++;
+	if (!c) {
+		log_debug("message on connection %u, which is not ours (any more)",
+			  ev->conn_id);
+		return;
+	}
+	c->rx_handled++;
+	p = c->peer;
 	if (iketcp_ike_hdr_parse(ev->msg, ev->msg_len, &h)) {
 		d->stats.bad_msgs++;
 		return;
 	}
-	p = c ? c->peer : peer_get(d, &ev->remote, &ev->local);
-	if (c && !c->originator && !c->nmsgs && !ike_is_phase1_start(&h) &&
-	    !sa_find(d, &ev->remote, h.spi_i) &&
-	    !bridge_peer_known(d, &ev->remote)) {
+	phase1 = ike_is_phase1_start(&h);
+	sa = sa_find(d, &ev->remote, h.spi_i);
+	if (!c->originator && !c->nmsgs && !phase1 && !sa &&
+	    !sa_addr_known(d, &ev->remote)) {
 		/* a peer must start with an IKE SA, or be one we know */
 		d->stats.first_refused++;
-		log_notice("peer %s: first message on its connection (%s, SPIr %llx) starts no IKE SA, from an address we share none with: closing",
-			   ep_str(&ev->remote), ike_exchange_name(&h),
-			   (unsigned long long)h.spi_r);
+		log_rl(LOG_NOTICE, "peer %s: first message on its connection (%s, SPIr %llx) starts no IKE SA, from an address with no authenticated SA: closing",
+		       ep_str(&ev->remote), ike_exchange_name(&h),
+		       (unsigned long long)h.spi_r);
 		iketcp_nl_conn_close(&d->cmd, c->id);
 		return;
 	}
-	if (c) {
-		double rate = d->cfg.max_rate;
-
-		c->tokens += (now - c->refilled) * rate / 1000;
-		if (!c->nmsgs || c->tokens > 2 * rate)
-			c->tokens = 2 * rate;
-		c->refilled = now;
-		c->nmsgs++;
-		if (c->tokens < 1) {
-			static long long warned_rate;
-
-			d->stats.rate_dropped++;
-			if (now - warned_rate > 5000) {
-				warned_rate = now;
-				log_warn("peer %s: more than %d messages/s on connection %u, dropping",
-					 ep_str(&ev->remote), d->cfg.max_rate,
-					 c->id);
-			}
+	if (!rate_ok(d, c, now)) {
+		d->stats.rate_dropped++;
+		log_rl(LOG_WARNING, "peer %s: more than %d messages/s on connection %u, dropping",
+		       ep_str(&ev->remote), d->cfg.max_rate, c->id);
+		return;
+	}
+	if (!sa) {
+		/* a new SA, or one we never saw set up (adopted): half-open
+		 * until the daemon answers an encrypted request of it
+		 */
+		sa = sa_create(d, p, h.spi_i, h.major, SA_HALF_OPEN, now);
+		if (!sa) {
+			d->stats.half_open_refused++;
+			log_rl(LOG_WARNING, "peer %s: too many IKE SAs not authenticated yet (max-half-open-per-peer %d, max-sas %d): %s not delivered",
+			       ep_str(&ev->remote), d->cfg.max_half_open,
+			       d->cfg.max_sas, ike_exchange_name(&h));
 			return;
 		}
-		c->tokens -= 1;
+		adopted = !phase1;
 	}
-	sa = sa_get(d, &ev->remote, h.spi_i, h.major);
-	if (!p || !sa)
-		return;
+	peer_conn_active(d, c, now);
 	p->stats.tcp_in++;
 	p->last_activity = now;
-	sa->last_seen = now;
-	sa->local = ev->local;
-	sa->local.port = 0;
+	sa_touch(d, sa, now);
 
-	if (sa->ports_known) {
-		lport = sa->lport;
-		rport = sa->rport;
-	} else if (h.major == 2 && h.exchange != IKEV2_IKE_SA_INIT) {
-		/* An IKEv2 SA we have not seen set up (iketcpd restarted):
-		 * daemons move IKE to 4500 after IKE_SA_INIT when both ends
-		 * support NAT traversal, which they all do nowadays.
-		 */
-		lport = rport = 4500;
+	/* The ports, from what the daemons do (ports.c) */
+	v.setup = ike_is_sa_setup(&h) || phase1;
+	v.sa_known = !adopted && !(sa->state == SA_HALF_OPEN && !sa->ports_known &&
+				   !phase1 && !v.setup);
+	v.post_setup_sent = sa->post_setup_sent;
+	v.lport = sa->lport;
+	v.rport = sa->rport;
+	v.nat = sa->nat;
+	if (h.major == 2 && ike_is_v2_response(&h) && sa->out &&
+	    h.msgid == sa->out_msgid) {
+		v.mirror = true;
+		v.mirror_lport = sa->out_lport;
+		v.mirror_rport = sa->out_rport;
+	} else if (h.major == 1 && sa->v1_out_valid && sa->ports_known &&
+		   sa->v1_out_msgid == h.msgid && sa->v1_out_exch == h.exchange &&
+		   sa->v1_out_setup == v.setup) {
+		v.mirror = true;
+		v.mirror_lport = sa->lport;
+		v.mirror_rport = sa->rport;
 	}
+	v.peer_ports_known = p->ports_known;
+	v.peer_lport = p->lport;
+	v.peer_rport = p->rport;
+	if (!v.sa_known && !v.mirror && !v.peer_ports_known)
+		v.observed_natt = observe_natt(p, now);
+	ports_for_delivery(&v, &lport, &rport);
+
+	/* What it tells about the SA */
 	if (h.major == 2) {
-		if (!(h.flags & IKEV2_FLAG_RESPONSE)) {
-			sa_tcp_req_add(sa, h.msgid);
-			if (h.exchange == IKEV2_IKE_SA_INIT &&
-			    ike_v2_has_natd(ev->msg, ev->msg_len))
-				sa->natt_float = true;
+		if (!ike_is_v2_response(&h)) {
+			req_add(sa, h.msgid, c->id, h.exchange);
 		} else if (sa->out && h.msgid == sa->out_msgid) {
-			sa_out_clear(d, sa);	/* answered */
+			/* answered; a daemon's own SA is set up with it */
+			if (h.exchange == IKEV2_IKE_AUTH && sa->state == SA_ACTIVE)
+				sa_set_authed(d, sa, now);
+			sa_out_clear(d, sa);
 		}
 	} else {
 		sa->v1_last_msgid = h.msgid;
 		sa->v1_last_exch = h.exchange;
+		sa->v1_last_conn = c->id;
 		sa->v1_last_valid = true;
 		sa_out_clear(d, sa);
-		if (ike_is_phase1_start(&h))
+		if (phase1)
 			sa->v1_seen_start = true;
-		if (ike_is_sa_setup(&h)) {
-			struct iketcp_ep sender = ev->remote;
-
-			sender.port = rport;
-			nat = ike_v1_nat_detected(ev->msg, ev->msg_len, &sender);
-			if (nat == 1 && !sa->natt_float) {
-				sa->natt_float = true;
-				log_info("peer %s: behind a NAT (IKEv1 NAT-D), its SA moves to UDP 4500",
-					 ep_str(&ev->remote));
-			}
-		}
 	}
-	/* NAT-T: after the set-up exchanges the peer is on 4500 */
-	if (sa->natt_float && lport == 500 && !ike_is_sa_setup(&h))
-		lport = rport = 4500;
+	detect_nat(d, sa, ev, &h, lport, rport);
 
 	local.port = lport;
 	remote.port = rport;
 	if (iketcp_nl_udp_inject(&d->cmd, &remote, &local, lport == 4500,
 				 ev->msg, ev->msg_len, 0)) {
 		d->stats.inject_errors++;
-		log_warn("delivering a message from %s to the daemon failed: %s",
-			 ep_str(&remote), d->cmd.err);
+		log_rl(LOG_WARNING, "delivering a message from %s to the daemon failed: %s",
+		       ep_str_port(&remote), d->cmd.err);
 		return;
 	}
 	d->stats.injected++;
-	if (c)
-		fastpath_consider(d, c, sa, &h, lport, rport);
+	fastpath_consider(d, c, sa, &h, lport, rport);
 	log_debug("%s %s msgid %u (%zu bytes) from %s over TCP delivered to %s",
 		  ike_exchange_name(&h),
 		  ike_is_v2_response(&h) ? "response" : "message", h.msgid,
-		  ev->msg_len, ep_str(&remote), ep_str(&local));
-	if (!daemon_listening(lport) && now - warned > 10000) {
-		warned = now;
-		log_warn("no IKE daemon is listening on UDP port %u: messages from peers are dropped",
-			 lport);
-	}
-}
-
-struct peer_up_ctx {
-	struct daemon *d;
-	struct peer *p;
-};
-
-static struct peer_up_ctx *resend_ctx;
-
-static void resend_outstanding(const void *node, VISIT v, int depth)
-{
-	struct peer_up_ctx *ctx = resend_ctx;
-	struct sa *sa;
-
-	(void)depth;
-	if (v != postorder && v != leaf)
-		return;
-	sa = *(struct sa *const *)node;
-	if (!sa->out || sa->out_gen == ctx->p->gen ||
-	    sa->peer.family != ctx->p->remote.family ||
-	    memcmp(&sa->peer.addr, &ctx->p->remote.addr,
-		   sa->peer.family == AF_INET6 ? 16 : 4) ||
-	    (sa->local.family &&
-	     memcmp(&sa->local.addr, &ctx->p->local.addr,
-		    sa->local.family == AF_INET6 ? 16 : 4)))
-		return;
-	/* only requests that went (or were to go) over TCP */
-	if (!sa->out_gen)
-		return;
-	if (peer_send(ctx->d, ctx->p, sa->out, sa->out_len) == 1) {
-		sa->out_gen = ctx->p->gen;
-		ctx->p->stats.resent++;
-		log_info("peer %s: outstanding request msgid %u sent again after the reconnect",
-			 ep_str(&ctx->p->remote), sa->out_msgid);
-	}
-}
-
-static struct sa *sa_of_msg(struct daemon *d, const struct peer *p,
-			    const uint8_t *msg, size_t len)
-{
-	struct iketcp_ike_hdr h;
-	struct sa key = { .peer = p->remote }, **found;
-
-	if (iketcp_ike_hdr_parse(msg, len, &h))
-		return NULL;
-	key.spi_i = h.spi_i;
-	key.peer.port = 0;
-	found = tfind(&key, &d->sas, sa_cmp);
-	return found ? *found : NULL;
-}
-
-/**
- * bridge_peer_up() - a connection to a peer came up: send what waited,
- *	then the outstanding requests written on an older connection
- * @d: daemon
- * @p: the peer
- */
-void bridge_peer_up(struct daemon *d, struct peer *p)
-{
-	struct peer_up_ctx ctx = { .d = d, .p = p };
-
-	while (p->qhead && p->cur && p->cur->id) {
-		struct qmsg *q = p->qhead;
-		struct sa *sa;
-
-		if (iketcp_nl_conn_send(&d->cmd, p->cur->id, q->data, q->len)) {
-			log_warn("peer %s: sending a waiting message failed: %s",
-				 ep_str(&p->remote), d->cmd.err);
-			break;
-		}
-		p->stats.tcp_out++;
-		sa = sa_of_msg(d, p, q->data, q->len);
-		if (sa && sa->out && sa->out_len == q->len &&
-		    !memcmp(sa->out, q->data, q->len))
-			sa->out_gen = p->gen;
-		p->qhead = q->next;
-		if (!p->qhead)
-			p->qtail = NULL;
-		p->qlen--;
-		free(q);
-	}
-	/* (no walk over every SA when no request of ours is outstanding:
-	 * a mass reconnect of thousands of peers)
-	 */
-	if (!p->cur || !p->cur->id || !d->nout)
-		return;
-	resend_ctx = &ctx;
-	twalk(d->sas, resend_outstanding);
-	resend_ctx = NULL;
+		  ev->msg_len, ep_str_port(&remote), ep_str_port(&local));
+	if (!daemon_listening(lport))
+		log_rl(LOG_WARNING, "no IKE daemon is listening on UDP port %u: messages from peers are dropped",
+		       lport);
 }
 
 /**
@@ -553,7 +685,8 @@ bool bridge_peer_active(struct daemon *d, struct peer *p, long long now)
 }
 
 /**
- * bridge_peer_known() - do we share an IKE SA with this address?
+ * bridge_peer_known() - does an authenticated IKE SA run with this
+ *	address?
  * @d: daemon
  * @remote: the peer's address (port ignored)
  *
@@ -562,114 +695,21 @@ bool bridge_peer_active(struct daemon *d, struct peer *p, long long now)
  * first message belongs to an IKE SA we never saw set up (an IKEv2 SA
  * rekeyed: its new SPIs travel encrypted).
  *
- * Return: true if one of the IKE SAs we know is with that address.
+ * Return: true if so.
  */
 bool bridge_peer_known(struct daemon *d, const struct iketcp_ep *remote)
 {
-	struct sa_addr key = { .addr = *remote };
-
-	key.addr.port = 0;
-	return tfind(&key, &d->sa_addrs, sa_addr_cmp) != NULL;
-}
-
-static struct daemon *gc_d;
-static long long gc_now;
-static struct sa *gc_victim;
-
-static void gc_find(const void *node, VISIT v, int depth)
-{
-	struct sa *sa;
-
-	(void)depth;
-	if (gc_victim || (v != postorder && v != leaf))
-		return;
-	sa = *(struct sa *const *)node;
-	if (gc_now - sa->last_seen > SA_TIMEOUT_MS && !fastpath_live(gc_d, sa))
-		gc_victim = sa;
+	return sa_addr_known(d, remote);
 }
 
 /**
- * bridge_gc() - forget IKE SAs not seen for a day
+ * bridge_gc() - forget IKE SAs past their time (sa.c)
  * @d: daemon
  * @now: current time (ms)
  */
 void bridge_gc(struct daemon *d, long long now)
 {
-	gc_d = d;
-	gc_now = now;
-	for (int n = 0; n < 100; n++) {
-		gc_victim = NULL;
-		twalk(d->sas, gc_find);
-		if (!gc_victim)
-			break;
-		tdelete(gc_victim, &d->sas, sa_cmp);
-		sa_addr_unref(d, &gc_victim->peer);
-		sa_out_clear(d, gc_victim);
-		free(gc_victim);
-		d->nsas--;
-	}
-}
-
-static void sa_free(void *node)
-{
-	struct sa *sa = node;
-
-	free(sa->out);
-	free(sa);
-}
-
-/**
- * bridge_sa_find() - the SA of a peer and initiator SPI
- * @d: daemon
- * @peer: the peer's address (port ignored)
- * @spi_i: initiator SPI
- *
- * Return: the SA or NULL.
- */
-struct sa *bridge_sa_find(struct daemon *d, const struct iketcp_ep *peer,
-			  uint64_t spi_i)
-{
-	return sa_find(d, peer, spi_i);
-}
-
-/**
- * bridge_sa_get() - the SA of a peer and initiator SPI, created if new
- * @d: daemon
- * @peer: the peer's address
- * @spi_i: initiator SPI
- * @major: IKE version
- *
- * Return: the SA or NULL.
- */
-struct sa *bridge_sa_get(struct daemon *d, const struct iketcp_ep *peer,
-			 uint64_t spi_i, uint8_t major)
-{
-	return sa_get(d, peer, spi_i, major);
-}
-
-static void (*sa_walk_fn)(struct sa *sa, void *arg);
-static void *sa_walk_arg;
-
-static void sa_walk(const void *node, VISIT v, int depth)
-{
-	(void)depth;
-	if (v == postorder || v == leaf)
-		sa_walk_fn(*(struct sa *const *)node, sa_walk_arg);
-}
-
-/**
- * bridge_sa_for_each() - call @fn for every SA (which must not add or
- *	remove SAs)
- * @d: daemon
- * @fn: the function
- * @arg: passed to @fn
- */
-void bridge_sa_for_each(struct daemon *d, void (*fn)(struct sa *sa, void *arg),
-			void *arg)
-{
-	sa_walk_fn = fn;
-	sa_walk_arg = arg;
-	twalk(d->sas, sa_walk);
+	sa_gc(d, now);
 }
 
 /**
@@ -678,10 +718,5 @@ void bridge_sa_for_each(struct daemon *d, void (*fn)(struct sa *sa, void *arg),
  */
 void bridge_free(struct daemon *d)
 {
-	tdestroy(d->sas, sa_free);
-	d->sas = NULL;
-	tdestroy(d->sa_addrs, free);
-	d->sa_addrs = NULL;
-	d->nsas = 0;
-	d->nout = 0;
+	sa_free_all(d);
 }

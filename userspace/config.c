@@ -14,7 +14,16 @@
  *   queue-max <n>                   messages waiting per peer
  *   hold-time <seconds>             how long they may wait
  *   max-connections <n>             connections accepted in all
- *   max-connections-per-source <n>  connections accepted from one address
+ *   max-connections-per-source <n>  connections accepted from one source
+ *                                   (an IPv4 address, an IPv6 /64)
+ *   stranger-timeout <seconds>      idle limit of accepted connections that
+ *                                   carried no authenticated IKE SA yet
+ *   max-sas <n>                     IKE SAs tracked in all
+ *   max-half-open-per-peer <n>      IKE SAs a peer started, not yet
+ *                                   authenticated
+ *   half-open-timeout <seconds>     how long those are remembered
+ *   sa-timeout <seconds>            how long an IKE SA without any message
+ *                                   is remembered
  *   max-rate <n>                    messages/s one connection may deliver
  *   first-message-timeout <seconds> time a new connection has to send one
  *   fast-path on|off                the kernel delivers established SAs'
@@ -30,6 +39,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "addr.h"
 #include "config.h"
 #include "log.h"
 
@@ -194,9 +204,7 @@ static int parse_line(struct parser *p, struct config *cfg, char **tok, int n)
 		for (int i = 0; i < cfg->nrules; i++) {
 			const struct cfg_rule *o = &cfg->rules[i];
 
-			if (o->plen == r.plen && o->prefix.family == r.prefix.family &&
-			    !memcmp(&o->prefix.addr, &r.prefix.addr,
-				    r.prefix.family == AF_INET ? 4 : 16)) {
+			if (config_same_rule(o, &r)) {
 				perr(p, "duplicate peer %s (first at line %d)",
 				     tok[1], o->line);
 				return -1;
@@ -261,6 +269,16 @@ static int parse_line(struct parser *p, struct config *cfg, char **tok, int n)
 			  offsetof(struct config, max_conns) },
 			{ "max-connections-per-source", 1, 1000000,
 			  offsetof(struct config, max_conns_per_source) },
+			{ "stranger-timeout", 1, 86400,
+			  offsetof(struct config, stranger_timeout) },
+			{ "max-sas", 1, 10000000,
+			  offsetof(struct config, max_sas) },
+			{ "max-half-open-per-peer", 1, 100000,
+			  offsetof(struct config, max_half_open) },
+			{ "half-open-timeout", 1, 3600,
+			  offsetof(struct config, half_open_timeout) },
+			{ "sa-timeout", 60, 30 * 86400,
+			  offsetof(struct config, sa_timeout) },
 			{ "max-rate", 1, 1000000,
 			  offsetof(struct config, max_rate) },
 			{ "first-message-timeout", 0, 3600,
@@ -310,6 +328,11 @@ int config_parse(const char *path, const char *text, struct config *cfg,
 	cfg->hold_time = 60;
 	cfg->max_conns = 50000;
 	cfg->max_conns_per_source = 64;
+	cfg->stranger_timeout = 60;
+	cfg->max_sas = 100000;
+	cfg->max_half_open = 32;
+	cfg->half_open_timeout = 60;
+	cfg->sa_timeout = 86400;
 	cfg->max_rate = 200;
 	cfg->first_msg_timeout = 10;
 	cfg->fast_path = true;
@@ -422,22 +445,16 @@ void config_free(struct config *cfg)
 	cfg->nlistens = 0;
 }
 
-static bool rule_match(const struct cfg_rule *r, const struct iketcp_ep *a)
+/**
+ * config_same_rule() - do two rules name the same prefix?
+ * @a: one
+ * @b: the other
+ *
+ * Return: true if they do.
+ */
+bool config_same_rule(const struct cfg_rule *a, const struct cfg_rule *b)
 {
-	const uint8_t *x = (const uint8_t *)&r->prefix.addr;
-	const uint8_t *y = (const uint8_t *)&a->addr;
-	int bits = r->plen;
-
-	if (r->prefix.family != a->family)
-		return false;
-	if (memcmp(x, y, bits / 8))
-		return false;
-	if (bits % 8) {
-		uint8_t mask = 0xff << (8 - bits % 8);
-
-		return !((x[bits / 8] ^ y[bits / 8]) & mask);
-	}
-	return true;
+	return a->plen == b->plen && ep_addr_eq(&a->prefix, &b->prefix);
 }
 
 /**
@@ -453,7 +470,8 @@ const struct cfg_rule *config_lookup(const struct config *cfg,
 	const struct cfg_rule *best = NULL;
 
 	for (int i = 0; i < cfg->nrules; i++)
-		if (rule_match(&cfg->rules[i], addr) &&
+		if (ep_prefix_match(&cfg->rules[i].prefix, cfg->rules[i].plen,
+				    addr) &&
 		    (!best || cfg->rules[i].plen > best->plen))
 			best = &cfg->rules[i];
 	return best;

@@ -66,7 +66,15 @@ struct cfg_rule {
  * @queue_max: messages a peer may have waiting for its connection
  * @hold_time: seconds a waiting message is kept before it is dropped
  * @max_conns: connections accepted in all
- * @max_conns_per_source: connections accepted from one address
+ * @max_conns_per_source: connections accepted from one source (an IPv4
+ *	address, an IPv6 /64)
+ * @stranger_timeout: seconds an accepted connection that has not carried
+ *	an authenticated IKE SA's message may stay idle
+ * @max_sas: IKE SAs tracked in all
+ * @max_half_open: IKE SAs a peer may have started that are not
+ *	authenticated yet
+ * @half_open_timeout: seconds such an SA is remembered
+ * @sa_timeout: seconds an IKE SA without any message is remembered
  * @max_rate: messages per second one connection may deliver (burst: 2x)
  * @first_msg_timeout: seconds a new connection has for its first message
  * @fast_path: hand established IKE SAs to the kernel's fast path
@@ -86,6 +94,11 @@ struct config {
 	int hold_time;
 	int max_conns;
 	int max_conns_per_source;
+	int stranger_timeout;
+	int max_sas;
+	int max_half_open;
+	int half_open_timeout;
+	int sa_timeout;
 	int max_rate;
 	int first_msg_timeout;
 	bool fast_path;
@@ -96,6 +109,7 @@ int config_load(const char *path, struct config *cfg, char *err,
 int config_parse(const char *path, const char *text, struct config *cfg,
 		 char *err, size_t errlen);
 void config_free(struct config *cfg);
+bool config_same_rule(const struct cfg_rule *a, const struct cfg_rule *b);
 const struct cfg_rule *config_lookup(const struct config *cfg,
 				     const struct iketcp_ep *addr);
 const char *policy_name(enum iketcp_policy p);

@@ -86,7 +86,8 @@ static void put_peer(struct peer *p, void *arg)
 		    "\"opened_by\":\"%s\",\"generation\":%u,\"queued\":%d,\"fallback_tcp\":%s,"
 		    "\"tcp_out\":%llu,\"tcp_in\":%llu,\"udp_out\":%llu,\"suppressed\":%llu,"
 		    "\"resent\":%llu,\"connects\":%llu,\"accepts\":%llu,"
-		    "\"connect_failures\":%llu,\"dropped\":%llu}",
+		    "\"connect_failures\":%llu,\"dropped\":%llu,\"sas\":%d,"
+		    "\"half_open\":%d,\"outstanding\":%d}",
 		    o->first ? "" : ",", r, l, peer_state(p),
 		    p->cur ? p->cur->id : 0, p->originator ? "us" : "peer",
 		    p->gen, p->qlen, p->fallback_tcp ? "true" : "false",
@@ -96,7 +97,7 @@ static void put_peer(struct peer *p, void *arg)
 		    (unsigned long long)s->resent, (unsigned long long)s->connects,
 		    (unsigned long long)s->accepts,
 		    (unsigned long long)s->connect_failures,
-		    (unsigned long long)s->dropped);
+		    (unsigned long long)s->dropped, p->nsas, p->nhalf, p->nout);
 	} else {
 		put(o, "peer %s: %s", r, peer_state(p));
 		if (p->cur && p->cur->id)
@@ -132,8 +133,12 @@ static void status(struct daemon *d, struct out *o)
 		    "\"from_tcp\":%llu,\"injected\":%llu,\"inject_errors\":%llu,"
 		    "\"refused\":%llu,\"enobufs\":%llu,\"bad_msgs\":%llu,"
 		    "\"limited\":%llu,\"rate_dropped\":%llu,\"first_refused\":%llu,"
-		    "\"fast_added\":%llu,\"fast_ended\":%llu},"
-		    "\"sas\":%d,\"peers\":[",
+		    "\"fast_added\":%llu,\"fast_ended\":%llu,\"evicted\":%llu,"
+		    "\"idle_closed\":%llu,\"half_open_refused\":%llu,"
+		    "\"sas_expired\":%llu,\"sas_evicted\":%llu,"
+		    "\"peers_freed\":%llu,\"unrouted\":%llu},"
+		    "\"sas\":%d,\"half_open\":%d,\"outstanding\":%d,"
+		    "\"npeers\":%d,\"accepted\":%d,\"peers\":[",
 		    (unsigned long long)s->captured, (unsigned long long)s->to_tcp,
 		    (unsigned long long)s->to_udp, (unsigned long long)s->from_tcp,
 		    (unsigned long long)s->injected,
@@ -144,7 +149,15 @@ static void status(struct daemon *d, struct out *o)
 		    (unsigned long long)s->rate_dropped,
 		    (unsigned long long)s->first_refused,
 		    (unsigned long long)s->fast_added,
-		    (unsigned long long)s->fast_ended, d->nsas);
+		    (unsigned long long)s->fast_ended,
+		    (unsigned long long)s->evicted,
+		    (unsigned long long)s->idle_closed,
+		    (unsigned long long)s->half_open_refused,
+		    (unsigned long long)s->sas_expired,
+		    (unsigned long long)s->sas_evicted,
+		    (unsigned long long)s->peers_freed,
+		    (unsigned long long)s->unrouted, d->nsas,
+		    d->sa_lru[SA_HALF_OPEN].n, d->nout, d->npeers, d->naccepted);
 		o->first = true;
 		peer_for_each(d, put_peer, o);
 		put(o, "]}\n");

@@ -103,7 +103,7 @@ void fastpath_flush(struct daemon *d)
 	for (int i = 0; i < d->nfp_pending; i++) {
 		struct fp_pending *e = &pend[i];
 		struct conn *c = peer_conn_by_id(d, e->conn_id);
-		struct sa *sa = bridge_sa_find(d, &e->peer, e->spi_i);
+		struct sa *sa = sa_find(d, &e->peer, e->spi_i);
 		struct iketcp_fastpath_req req;
 		int err;
 

@@ -169,29 +169,112 @@ static const EVP_MD *v1_natd_md(size_t len)
 	return NULL;
 }
 
+static int ike_natd_hash(const EVP_MD *md, const uint8_t *spis,
+			 const struct iketcp_ep *ep, uint8_t *out,
+			 unsigned int *olen)
+{
+	uint8_t in[16 + 16 + 2];
+	size_t alen = ep->family == AF_INET6 ? 16 : 4;
+
+	memcpy(in, spis, 16);	/* SPIi | SPIr (IKEv1: CKY-I | CKY-R) */
+	memcpy(in + 16, &ep->addr, alen);
+	in[16 + alen] = ep->port >> 8;
+	in[16 + alen + 1] = ep->port & 0xff;
+	return EVP_Digest(in, 16 + alen + 2, out, olen, md, NULL) ? 0 : -1;
+}
+
+struct v2_natd {
+	const uint8_t *src[8];
+	int nsrc;
+	const uint8_t *dst;
+};
+
+static int v2_natd_collect(uint8_t type, const uint8_t *b, size_t n, void *arg)
+{
+	struct v2_natd *d = arg;
+	unsigned int nt, spi_size;
+
+	if (type == IKEV2_PL_SK)
+		return -1;
+	if (type != IKEV2_PL_NOTIFY || n < 4)
+		return 0;
+	spi_size = b[1];
+	nt = (unsigned int)b[2] << 8 | b[3];
+	/* the data: SHA-1 (20 bytes) after the SPI */
+	if (n != 4 + spi_size + 20)
+		return 0;
+	if (nt == IKEV2_NAT_DETECTION_SOURCE_IP && d->nsrc < 8)
+		d->src[d->nsrc++] = b + 4 + spi_size;
+	else if (nt == IKEV2_NAT_DETECTION_DESTINATION_IP)
+		d->dst = b + 4 + spi_size;
+	return 0;
+}
+
+/**
+ * ike_v2_nat_detected() - RFC 7296 s2.23 NAT detection on a received
+ *	IKE_SA_INIT message, as its receiver does it
+ * @msg: the message
+ * @len: its length
+ * @src: where it appears to come from (the sender's address and port as
+ *	the receiver sees them)
+ * @dst: where it arrives (the receiver's own address and port)
+ *
+ * NAT_DETECTION_SOURCE_IP hashes (SHA-1 of SPIi | SPIr | IP | port) name
+ * the sender's own addresses; none matching @src puts the sender behind a
+ * NAT. NAT_DETECTION_DESTINATION_IP hashes the address the sender sent to;
+ * not matching @dst puts the receiver behind one.
+ *
+ * Return: 1 if a NAT is detected, 0 if not, -1 if the message carries no
+ * (usable) NAT detection notifies (no NAT traversal).
+ */
+int ike_v2_nat_detected(const uint8_t *msg, size_t len,
+			const struct iketcp_ep *src,
+			const struct iketcp_ep *dst)
+{
+	uint8_t h[EVP_MAX_MD_SIZE];
+	struct v2_natd d = {};
+	unsigned int hl;
+	bool src_ok = false;
+
+	ike_walk(msg, len, v2_natd_collect, &d);
+	if (!d.nsrc || !d.dst)
+		return -1;
+	if (ike_natd_hash(EVP_sha1(), msg, src, h, &hl))
+		return -1;
+	for (int i = 0; i < d.nsrc; i++)
+		if (!memcmp(d.src[i], h, 20))
+			src_ok = true;
+	if (ike_natd_hash(EVP_sha1(), msg, dst, h, &hl))
+		return -1;
+	return !src_ok || memcmp(d.dst, h, 20) ? 1 : 0;
+}
+
 /**
  * ike_v1_nat_detected() - RFC 3947 NAT detection on a received Main Mode
  *	message 3 or 4, as its receiver does it
  * @msg: the message
  * @len: its length
  * @sender: where its sender appears to be (address and port)
+ * @receiver: the receiver's own address and port
  *
- * The first NAT-D payload hashes the receiver's address; the others hash
- * the sender's own addresses: if none of them is HASH(CKY-I | CKY-R |
- * sender address | sender port), the sender is behind a NAT. The hash is
- * the negotiated one; its length tells which.
+ * The first NAT-D payload hashes the receiver's address as the sender sees
+ * it: if it is not HASH(CKY-I | CKY-R | receiver address | port), the
+ * receiver is behind a NAT. The others hash the sender's own addresses: if
+ * none of them is the hash of @sender, the sender is behind a NAT. The hash
+ * is the negotiated one; its length tells which.
  *
- * Return: 1 if the sender is behind a NAT, 0 if not, -1 if the message
- * has no usable NAT-D payloads.
+ * Return: 1 if a NAT is detected, 0 if not, -1 if the message has no
+ * usable NAT-D payloads.
  */
 int ike_v1_nat_detected(const uint8_t *msg, size_t len,
-			const struct iketcp_ep *sender)
+			const struct iketcp_ep *sender,
+			const struct iketcp_ep *receiver)
 {
 	struct v1_natd d = {};
-	uint8_t in[16 + 16 + 2], out[EVP_MAX_MD_SIZE];
-	size_t alen = sender->family == AF_INET6 ? 16 : 4;
+	uint8_t out[EVP_MAX_MD_SIZE];
 	unsigned int olen;
 	const EVP_MD *md;
+	bool sender_ok = false;
 
 	ike_walk(msg, len, v1_natd_cb, &d);
 	if (d.n < 2)
@@ -199,14 +282,14 @@ int ike_v1_nat_detected(const uint8_t *msg, size_t len,
 	md = v1_natd_md(d.len[1]);
 	if (!md)
 		return -1;
-	memcpy(in, msg, 16);	/* CKY-I | CKY-R */
-	memcpy(in + 16, &sender->addr, alen);
-	in[16 + alen] = sender->port >> 8;
-	in[16 + alen + 1] = sender->port & 0xff;
-	if (!EVP_Digest(in, 16 + alen + 2, out, &olen, md, NULL))
+	if (ike_natd_hash(md, msg, sender, out, &olen))
 		return -1;
 	for (int i = 1; i < d.n; i++)
 		if (d.len[i] == olen && !memcmp(d.hash[i], out, olen))
-			return 0;
-	return 1;
+			sender_ok = true;
+	if (!sender_ok)
+		return 1;
+	if (ike_natd_hash(md, msg, receiver, out, &olen))
+		return -1;
+	return d.len[0] == olen && !memcmp(d.hash[0], out, olen) ? 0 : 1;
 }

@@ -33,7 +33,11 @@ bool ike_is_phase1_start(const struct iketcp_ike_hdr *h);
 bool ike_is_sa_setup(const struct iketcp_ike_hdr *h);
 const char *ike_exchange_name(const struct iketcp_ike_hdr *h);
 bool ike_v2_has_natd(const uint8_t *msg, size_t len);
+int ike_v2_nat_detected(const uint8_t *msg, size_t len,
+			const struct iketcp_ep *src,
+			const struct iketcp_ep *dst);
 int ike_v1_nat_detected(const uint8_t *msg, size_t len,
-			const struct iketcp_ep *sender);
+			const struct iketcp_ep *sender,
+			const struct iketcp_ep *receiver);
 
 #endif /* IKETCP_IKE_H */

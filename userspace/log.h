@@ -21,4 +21,9 @@ void log_msg(int level, const char *fmt, ...)
 #define log_info(...)	log_msg(LOG_INFO, __VA_ARGS__)
 #define log_debug(...)	log_msg(LOG_DEBUG, __VA_ARGS__)
 
+/* (placeholder until the rate-limited logger lands: same signature) */
+#ifndef log_rl
+#define log_rl(level, ...)	log_msg(level, __VA_ARGS__)
+#endif
+
 #endif /* IKETCP_LOG_H */

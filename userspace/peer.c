@@ -1,12 +1,26 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * peer.c - TCP connections between gateways: listen on TCP 500, connect on
- * demand, attach the iketcp ULP, reconnect when a connection drops (only
- * the side that opened it reopens it), queue messages while there is no
- * connection.
+ * demand, attach the iketcp ULP, reconnect when a connection we opened
+ * drops (only the opener reopens, and only while there is something to
+ * carry), queue messages while no connection may carry them.
+ *
+ * IKE's own transport never goes through IPsec: every socket gets an allow
+ * policy for both directions (IP_XFRM_POLICY / IPV6_XFRM_POLICY, as IKE
+ * daemons put on their UDP sockets), listeners too, before any packet is
+ * sent, so that a CHILD SA covering the gateways' addresses cannot capture
+ * the connection that carries its own IKE SA.
+ *
+ * Accepted connections are bounded: max-connections in all and
+ * max-connections-per-source from one source (an IPv4 address, an IPv6
+ * /64). A connection that has not carried an authenticated IKE SA's
+ * message the daemon answered is a stranger's: strangers are closed after
+ * stranger-timeout idle, and when a limit is reached the least recently
+ * active stranger makes room for the newcomer; known peers' connections
+ * are never evicted (they close after idle-timeout).
  */
-#include <arpa/inet.h>
 #include <errno.h>
+#include <linux/xfrm.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <search.h>
@@ -17,35 +31,41 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "addr.h"
 #include "daemon.h"
 #include "log.h"
 
 #ifndef TCP_ULP
 #define TCP_ULP 31
 #endif
+#ifndef IP_XFRM_POLICY
+#define IP_XFRM_POLICY 17
+#endif
+#ifndef IPV6_XFRM_POLICY
+#define IPV6_XFRM_POLICY 35
+#endif
 
 #define CONNECT_TIMEOUT_MS	10000
 #define BACKOFF_MIN_MS		250
+/* a peer with nothing left (no connection, SA, message) is forgotten */
+/* (hold-time past the last message: nothing can be waiting any more) */
+/* listeners rest this long after accept() ran out of descriptors */
+#define LISTEN_PAUSE_MS		1000
 
-static size_t ep_alen(const struct iketcp_ep *ep)
-{
-	return ep->family == AF_INET6 ? 16 : 4;
-}
-
-static int ep_cmp(const struct iketcp_ep *a, const struct iketcp_ep *b)
-{
-	if (a->family != b->family)
-		return a->family - b->family;
-	return memcmp(&a->addr, &b->addr, ep_alen(a));
-}
+/* accepted connections of one source (IPv4 address, IPv6 /64) */
+struct src {
+	struct iketcp_ep key;
+	int n;
+	struct conn *conns;
+};
 
 /* A peer is a pair of gateway addresses: remote, then local */
 static int peer_cmp(const void *a, const void *b)
 {
 	const struct peer *x = a, *y = b;
-	int r = ep_cmp(&x->remote, &y->remote);
+	int r = ep_addr_cmp(&x->remote, &y->remote);
 
-	return r ? r : ep_cmp(&x->local, &y->local);
+	return r ? r : ep_addr_cmp(&x->local, &y->local);
 }
 
 static int conn_cmp(const void *a, const void *b)
@@ -56,15 +76,22 @@ static int conn_cmp(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-static const char *ep_s(const struct iketcp_ep *ep)
+static int src_cmp(const void *a, const void *b)
 {
-	static char buf[4][INET6_ADDRSTRLEN];
-	static int i;
+	return ep_addr_cmp(&((const struct src *)a)->key,
+			   &((const struct src *)b)->key);
+}
 
-	i = (i + 1) % 4;
-	inet_ntop(ep->family == AF_INET6 ? AF_INET6 : AF_INET, &ep->addr,
-		  buf[i], sizeof(buf[i]));
-	return buf[i];
+/*
+ * (until the event loop's deferred free lands everywhere: a connecting
+ * connection may still have its readiness event in the batch being
+ * handled, it must outlive the batch)
+ */
+__attribute__((weak)) void loop_defer_free(struct daemon *d, void *ptr);
+__attribute__((weak)) void loop_defer_free(struct daemon *d, void *ptr)
+{
+	(void)d;
+	free(ptr);
 }
 
 /**
@@ -84,8 +111,6 @@ struct peer *peer_find(struct daemon *d, const struct iketcp_ep *remote,
 	struct peer key = { .remote = *remote, .local = *local };
 	struct peer **p;
 
-	key.remote.port = 0;
-	key.local.port = 0;
 	p = tfind(&key, &d->peers, peer_cmp);
 	return p ? *p : NULL;
 }
@@ -116,6 +141,7 @@ struct peer *peer_get(struct daemon *d, const struct iketcp_ep *remote,
 	r = config_lookup(&d->cfg, remote);
 	p->tcp_port = r ? r->port : 500;
 	p->last_activity = now_ms();
+	p->natt_obs = -1;
 	if (!tsearch(p, &d->peers, peer_cmp)) {
 		free(p);
 		return NULL;
@@ -124,15 +150,17 @@ struct peer *peer_get(struct daemon *d, const struct iketcp_ep *remote,
 	return p;
 }
 
-static struct daemon *walk_d;
-static void (*walk_fn)(struct peer *p, void *arg);
-static void *walk_arg;
+struct peer_walk {
+	void (*fn)(struct peer *p, void *arg);
+	void *arg;
+};
 
-static void peer_walk(const void *node, VISIT v, int depth)
+static void peer_walk_cb(const void *node, VISIT v, void *closure)
 {
-	(void)depth;
+	struct peer_walk *w = closure;
+
 	if (v == postorder || v == leaf)
-		walk_fn(*(struct peer *const *)node, walk_arg);
+		w->fn(*(struct peer *const *)node, w->arg);
 }
 
 /**
@@ -144,10 +172,9 @@ static void peer_walk(const void *node, VISIT v, int depth)
 void peer_for_each(struct daemon *d, void (*fn)(struct peer *p, void *arg),
 		   void *arg)
 {
-	walk_d = d;
-	walk_fn = fn;
-	walk_arg = arg;
-	twalk(d->peers, peer_walk);
+	struct peer_walk w = { .fn = fn, .arg = arg };
+
+	twalk_r(d->peers, peer_walk_cb, &w);
 }
 
 /**
@@ -160,9 +187,160 @@ void peer_for_each(struct daemon *d, void (*fn)(struct peer *p, void *arg),
 struct conn *peer_conn_by_id(struct daemon *d, uint32_t id)
 {
 	struct conn key = { .id = id };
-	struct conn **c = tfind(&key, &d->conns, conn_cmp);
+	struct conn **c;
 
+	if (!id)
+		return NULL;
+	c = tfind(&key, &d->conns, conn_cmp);
 	return c ? *c : NULL;
+}
+
+/**
+ * peer_conn_live() - a live (attached) connection of a peer, by id
+ * @d: daemon
+ * @p: the peer
+ * @id: connection id, 0 for none
+ *
+ * Return: the connection, or NULL if it ended or is another peer's.
+ */
+struct conn *peer_conn_live(struct daemon *d, struct peer *p, uint32_t id)
+{
+	struct conn *c = peer_conn_by_id(d, id);
+
+	return c && c->peer == p ? c : NULL;
+}
+
+/**
+ * peer_opened() - the newest live connection we opened to a peer
+ * @d: daemon
+ * @p: the peer
+ *
+ * We connected to the peer's own address: such a connection may carry
+ * anything of that peer.
+ *
+ * Return: the connection or NULL.
+ */
+struct conn *peer_opened(struct daemon *d, struct peer *p)
+{
+	(void)d;
+	for (struct conn *c = p->conns; c; c = c->next)
+		if (c->originator && c->id)
+			return c;
+	return NULL;
+}
+
+/**
+ * peer_update_cur() - recompute which connection a new IKE SA of ours
+ *	would take (struct peer's @cur)
+ * @d: daemon
+ * @p: the peer
+ */
+void peer_update_cur(struct daemon *d, struct peer *p)
+{
+	struct conn *best = peer_opened(d, p);
+
+	if (!best)
+		for (struct conn *c = p->conns; c && !best; c = c->next)
+			if (c->id && c->known)
+				best = c;
+	p->cur = best;
+}
+
+static void lru_unlink(struct daemon *d, struct conn *c)
+{
+	if (!c->in_lru)
+		return;
+	if (c->lru_prev)
+		c->lru_prev->lru_next = c->lru_next;
+	else
+		d->strangers = c->lru_next;
+	if (c->lru_next)
+		c->lru_next->lru_prev = c->lru_prev;
+	else
+		d->strangers_tail = c->lru_prev;
+	c->lru_prev = c->lru_next = NULL;
+	c->in_lru = false;
+}
+
+static void lru_append(struct daemon *d, struct conn *c)
+{
+	c->lru_next = NULL;
+	c->lru_prev = d->strangers_tail;
+	if (d->strangers_tail)
+		d->strangers_tail->lru_next = c;
+	else
+		d->strangers = c;
+	d->strangers_tail = c;
+	c->in_lru = true;
+}
+
+/**
+ * peer_conn_known() - an accepted connection carried a message of an
+ *	authenticated IKE SA the daemon answered: a known peer's, no longer
+ *	evicted as a stranger's
+ * @d: daemon
+ * @c: the connection
+ */
+void peer_conn_known(struct daemon *d, struct conn *c)
+{
+	if (c->known)
+		return;
+	c->known = true;
+	lru_unlink(d, c);
+	peer_update_cur(d, c->peer);
+}
+
+/**
+ * peer_conn_active() - an IKE message went over a connection
+ * @d: daemon
+ * @c: the connection
+ * @now: current time (ms)
+ */
+void peer_conn_active(struct daemon *d, struct conn *c, long long now)
+{
+	c->last_msg = now;
+	if (c->in_lru && d->strangers_tail != c) {
+		lru_unlink(d, c);
+		lru_append(d, c);
+	}
+}
+
+static void src_put(struct daemon *d, struct conn *c)
+{
+	struct src *s = c->src;
+	struct conn **pp;
+
+	if (!s)
+		return;
+	for (pp = &s->conns; *pp; pp = &(*pp)->src_next)
+		if (*pp == c) {
+			*pp = c->src_next;
+			break;
+		}
+	c->src = NULL;
+	if (--s->n)
+		return;
+	tdelete(s, &d->srcs, src_cmp);
+	free(s);
+}
+
+static struct src *src_get(struct daemon *d, const struct iketcp_ep *remote)
+{
+	struct src key, *s, **found;
+
+	ep_source_key(remote, &key.key);
+	found = tfind(&key, &d->srcs, src_cmp);
+	if (found)
+		return *found;
+	s = calloc(1, sizeof(*s));
+	if (!s)
+		return NULL;
+	s->key = key.key;
+	if (!tsearch(s, &d->srcs, src_cmp)) {
+		free(s);
+		return NULL;
+	}
+	return s;
 }
 
 static void conn_free(struct daemon *d, struct conn *c)
@@ -177,14 +355,36 @@ static void conn_free(struct daemon *d, struct conn *c)
 			*pp = c->next;
 			break;
 		}
-	if (p->cur == c)
-		p->cur = NULL;
-	if (!c->originator)
+	if (!c->originator) {
 		d->naccepted--;
-	if (c->connecting)
-		loop_del(d, c->fd);
+		lru_unlink(d, c);
+		src_put(d, c);
+	}
 	close(c->fd);
-	free(c);
+	peer_update_cur(d, p);
+	if (c->connecting) {
+		/* its readiness may still be pending in this batch */
+		loop_del(d, c->fd);
+		loop_defer_free(d, c);
+	} else {
+		free(c);
+	}
+}
+
+/* Abort a connection now (RST), forget it at once. */
+static void conn_abort(struct daemon *d, struct conn *c)
+{
+	if (c->id)
+		iketcp_nl_conn_close(&d->cmd, c->id);
+	conn_free(d, c);
+}
+
+/* Who reopens the connection (saved in the state file) */
+static void peer_set_originator(struct daemon *d, struct peer *p, bool us)
+{
+	if (p->originator != us)
+		d->state_dirty = true;
+	p->originator = us;
 }
 
 static void peer_schedule(struct daemon *d, struct peer *p, bool failed)
@@ -201,13 +401,85 @@ static void peer_schedule(struct daemon *d, struct peer *p, bool failed)
 	}
 }
 
-static int sock_setup(int fd)
+/**
+ * peer_wants_conn() - is there something a connection to the peer would
+ *	carry? (reconnect attempts stop when not)
+ * @d: daemon
+ * @p: the peer
+ * @now: current time (ms)
+ *
+ * (A request of the daemon still unanswered does not count by itself:
+ * the daemon retransmits what it still waits for, which is activity.)
+ *
+ * Return: true with messages waiting, or IKE traffic within the last
+ * hold-time.
+ */
+bool peer_wants_conn(struct daemon *d, struct peer *p, long long now)
+{
+	return p->qlen || now - p->last_activity < d->cfg.hold_time * 1000LL;
+}
+
+/*
+ * IKE's own transport bypasses IPsec, in both directions, like the IKE
+ * daemons' UDP sockets (charon, pluto). Socket policies are compiled by an
+ * IPsec key manager (xfrm_user): without one loaded the kernel says
+ * EINVAL. Opening a NETLINK_XFRM socket loads it (as the IKE daemon will
+ * when it starts, perhaps after us: our sockets must have their policy
+ * before any covering policy can exist). Without XFRM in the kernel, or
+ * without any key manager, no IPsec policy can capture us.
+ */
+static int sock_bypass_ipsec(int fd, int family);
+
+static bool xfrm_km_loaded(void)
+{
+	static bool tried;
+
+	if (tried)
+		return false;
+	tried = true;
+	return xfrm_load_km() == 0;
+}
+
+static int sock_bypass_ipsec(int fd, int family)
+{
+	struct xfrm_userpolicy_info pol = {
+		.action = XFRM_POLICY_ALLOW,
+		.sel.family = family,
+		.lft = {
+			.soft_byte_limit = XFRM_INF,
+			.hard_byte_limit = XFRM_INF,
+			.soft_packet_limit = XFRM_INF,
+			.hard_packet_limit = XFRM_INF,
+		},
+	};
+	int level = family == AF_INET6 ? IPPROTO_IPV6 : IPPROTO_IP;
+	int opt = family == AF_INET6 ? IPV6_XFRM_POLICY : IP_XFRM_POLICY;
+
+	for (int dir = XFRM_POLICY_IN; dir <= XFRM_POLICY_OUT; dir++) {
+		pol.dir = dir;
+		if (setsockopt(fd, level, opt, &pol, sizeof(pol))) {
+			if (errno == EINVAL && xfrm_km_loaded()) {
+				dir--;		/* again, with the key manager */
+				continue;
+			}
+			if (errno == ENOPROTOOPT || errno == EINVAL)
+				return 0;	/* no IPsec here: nothing to bypass */
+			log_rl(LOG_ERR, "cannot exempt a TCP socket from IPsec (%s): %s",
+			       family == AF_INET6 ? "IPV6_XFRM_POLICY" : "IP_XFRM_POLICY",
+			       strerror(errno));
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static int sock_setup(int fd, int family)
 {
 	int one = 1;
 
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(one));
-	return 0;
+	return sock_bypass_ipsec(fd, family);
 }
 
 /* Hand the socket to the kernel; the attach notification tells its id. */
@@ -216,59 +488,15 @@ static int conn_attach(struct conn *c)
 	struct stat st;
 
 	if (setsockopt(c->fd, IPPROTO_TCP, TCP_ULP, "iketcp", 6)) {
-		log_err("peer %s: attaching the iketcp ULP failed: %s%s",
-			ep_s(&c->peer->remote), strerror(errno),
-			errno == ENOENT ? " (is the iketcp module loaded?)" : "");
+		log_rl(LOG_ERR, "peer %s: attaching the iketcp ULP failed: %s%s",
+		       ep_str(&c->peer->remote), strerror(errno),
+		       errno == ENOENT ? " (is the iketcp module loaded?)" : "");
 		return -1;
 	}
 	if (fstat(c->fd, &st) == 0)
 		c->ino = st.st_ino;
 	c->connecting = false;
 	return 0;
-}
-
-static void sa_from_sockaddr(const struct sockaddr_storage *ss,
-			     struct iketcp_ep *ep)
-{
-	memset(ep, 0, sizeof(*ep));
-	if (ss->ss_family == AF_INET6) {
-		const struct sockaddr_in6 *a = (const void *)ss;
-
-		if (IN6_IS_ADDR_V4MAPPED(&a->sin6_addr)) {
-			ep->family = AF_INET;
-			memcpy(&ep->addr.v4, &a->sin6_addr.s6_addr[12], 4);
-		} else {
-			ep->family = AF_INET6;
-			ep->addr.v6 = a->sin6_addr;
-		}
-		ep->port = ntohs(a->sin6_port);
-	} else {
-		const struct sockaddr_in *a = (const void *)ss;
-
-		ep->family = AF_INET;
-		ep->addr.v4 = a->sin_addr;
-		ep->port = ntohs(a->sin_port);
-	}
-}
-
-static socklen_t sockaddr_of(const struct iketcp_ep *ep, uint16_t port,
-			     struct sockaddr_storage *ss)
-{
-	memset(ss, 0, sizeof(*ss));
-	if (ep->family == AF_INET6) {
-		struct sockaddr_in6 *a = (void *)ss;
-
-		a->sin6_family = AF_INET6;
-		a->sin6_addr = ep->addr.v6;
-		a->sin6_port = htons(port);
-		return sizeof(*a);
-	}
-	struct sockaddr_in *a = (void *)ss;
-
-	a->sin_family = AF_INET;
-	a->sin_addr = ep->addr.v4;
-	a->sin_port = htons(port);
-	return sizeof(*a);
 }
 
 /**
@@ -282,10 +510,12 @@ int peer_listen(struct daemon *d)
 	int ok = 0;
 
 	d->listen_fds = calloc(d->cfg.nlistens + 1, sizeof(int));
+	if (!d->listen_fds)
+		return -1;
 	for (int i = 0; i < d->cfg.nlistens; i++) {
 		const struct iketcp_ep *ep = &d->cfg.listens[i];
 		struct sockaddr_storage ss;
-		socklen_t sl = sockaddr_of(ep, ep->port, &ss);
+		socklen_t sl = ep_to_sockaddr(ep, ep->port, &ss);
 		int fd, one = 1;
 
 		fd = socket(ep->family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
@@ -294,20 +524,21 @@ int peer_listen(struct daemon *d)
 		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
 		if (ep->family == AF_INET6)
 			setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
-		if (bind(fd, (void *)&ss, sl) || listen(fd, 1024)) {
+		/* (accepted sockets inherit the listener's policy, and the
+		 * handshake's own segments use it)
+		 */
+		if (sock_bypass_ipsec(fd, ep->family) || bind(fd, (void *)&ss, sl) ||
+		    listen(fd, 1024) || loop_add(d, fd, EPOLLIN, EV_LISTEN, NULL)) {
 			close(fd);
 			goto fail;
 		}
-		loop_add(d, fd, EPOLLIN, EV_LISTEN, NULL);
 		d->listen_fds[d->nlisten++] = fd;
-		log_info("listening on TCP %s%s%s:%u",
-			 ep->family == AF_INET6 ? "[" : "", ep_s(ep),
-			 ep->family == AF_INET6 ? "]" : "", ep->port);
+		log_info("listening on TCP %s", ep_str_port(ep));
 		ok++;
 		continue;
 fail:
-		log_err("cannot listen on TCP %s port %u: %s", ep_s(ep),
-			ep->port, strerror(errno));
+		log_err("cannot listen on TCP %s: %s", ep_str_port(ep),
+			strerror(errno));
 	}
 	return d->cfg.nlistens && !ok ? -1 : 0;
 }
@@ -334,6 +565,27 @@ void peer_unlisten(struct daemon *d)
 	d->nlisten = 0;
 }
 
+static long long listen_paused_until;
+
+/* accept() has no descriptor left: rest the listeners, do not spin */
+static void listen_pause(struct daemon *d, int err)
+{
+	log_rl(LOG_WARNING, "accept: %s: not accepting connections for %d ms",
+	       strerror(err), LISTEN_PAUSE_MS);
+	for (int i = 0; i < d->nlisten; i++)
+		loop_del(d, d->listen_fds[i]);
+	listen_paused_until = now_ms() + LISTEN_PAUSE_MS;
+}
+
+static void listen_resume(struct daemon *d, long long now)
+{
+	if (!listen_paused_until || now < listen_paused_until)
+		return;
+	listen_paused_until = 0;
+	for (int i = 0; i < d->nlisten; i++)
+		loop_add(d, d->listen_fds[i], EPOLLIN, EV_LISTEN, NULL);
+}
+
 static struct conn *conn_new(struct peer *p, int fd, bool originator)
 {
 	struct conn *c = calloc(1, sizeof(*c));
@@ -344,19 +596,69 @@ static struct conn *conn_new(struct peer *p, int fd, bool originator)
 	c->peer = p;
 	c->originator = originator;
 	c->started = now_ms();
+	c->last_msg = c->started;
 	c->next = p->conns;
 	p->conns = c;
 	return c;
 }
 
-static int peer_accepted(const struct peer *p)
+/* The least recently active stranger of a source, or NULL */
+static struct conn *src_oldest_stranger(const struct src *s)
 {
-	const struct conn *c;
-	int n = 0;
+	struct conn *best = NULL;
 
-	for (c = p->conns; c; c = c->next)
-		n += !c->originator;
-	return n;
+	for (struct conn *c = s->conns; c; c = c->src_next)
+		if (!c->known && (!best || c->last_msg < best->last_msg))
+			best = c;
+	return best;
+}
+
+/*
+ * Room for a connection from @remote: a stranger at a limit makes room;
+ * Return: the source to count it against, or NULL (refused).
+ */
+static struct src *accept_room(struct daemon *d,
+			       const struct iketcp_ep *remote)
+{
+	struct src *s = src_get(d, remote);
+	struct conn *victim;
+	const char *limit = NULL;
+
+	if (!s)
+		return NULL;
+	if (s->n >= d->cfg.max_conns_per_source) {
+		victim = src_oldest_stranger(s);
+		if (!victim)
+			limit = "max-connections-per-source";
+		else
+			goto evict;
+	}
+	if (!limit && d->naccepted >= d->cfg.max_conns) {
+		victim = d->strangers;
+		if (!victim)
+			limit = "max-connections";
+		else
+			goto evict;
+	}
+	if (limit) {
+		d->stats.limited++;
+		log_rl(LOG_WARNING, "TCP connection from %s refused: %s reached and no stranger's connection to make room",
+		       ep_str(remote), limit);
+		if (!s->n) {
+			tdelete(s, &d->srcs, src_cmp);
+			free(s);
+		}
+		return NULL;
+	}
+	return s;
+
+evict:
+	d->stats.evicted++;
+	log_rl(LOG_NOTICE, "connection limit reached: closing the least recently active stranger's connection (%s, conn %u) for one from %s",
+	       ep_str(&victim->peer->remote), victim->id, ep_str(remote));
+	conn_abort(d, victim);
+	/* (the source may have gone with the victim) */
+	return src_get(d, remote);
 }
 
 /**
@@ -368,64 +670,67 @@ static int peer_accepted(const struct peer *p)
  */
 void peer_accept(struct daemon *d, int lfd)
 {
-	for (;;) {
+	for (int budget = 64; budget--;) {
 		struct sockaddr_storage rs, ls;
 		socklen_t rl = sizeof(rs), ll = sizeof(ls);
 		struct iketcp_ep remote, local;
 		const struct cfg_rule *r;
 		struct peer *p;
 		struct conn *c;
+		struct src *s;
 		int fd;
 
 		fd = accept4(lfd, (void *)&rs, &rl, SOCK_CLOEXEC);
 		if (fd < 0) {
-			if (errno != EAGAIN && errno != EINTR)
-				log_warn("accept: %s", strerror(errno));
+			if (errno == EMFILE || errno == ENFILE ||
+			    errno == ENOBUFS || errno == ENOMEM)
+				listen_pause(d, errno);
+			else if (errno != EAGAIN && errno != EINTR &&
+				 errno != ECONNABORTED)
+				log_rl(LOG_WARNING, "accept: %s", strerror(errno));
 			return;
 		}
-		getsockname(fd, (void *)&ls, &ll);
-		sa_from_sockaddr(&rs, &remote);
-		sa_from_sockaddr(&ls, &local);
-		r = config_lookup(&d->cfg, &remote);
-		if (!r || r->policy == POL_UDP) {
-			d->stats.refused++;
-			log_notice("TCP connection from %s refused: no peer rule in %s sends it over TCP",
-				   ep_s(&remote), d->cfg.path);
+		if (getsockname(fd, (void *)&ls, &ll)) {
+			log_rl(LOG_WARNING, "accepted connection: getsockname: %s",
+			       strerror(errno));
 			close(fd);
 			continue;
 		}
-		p = peer_get(d, &remote, &local);
-		if (p && (d->naccepted >= d->cfg.max_conns ||
-			  peer_accepted(p) >= d->cfg.max_conns_per_source)) {
-			static long long warned;
-
-			d->stats.limited++;
-			if (now_ms() - warned > 5000) {
-				warned = now_ms();
-				log_warn("TCP connection from %s refused: %s limit reached",
-					 ep_s(&remote),
-					 d->naccepted >= d->cfg.max_conns ?
-					 "max-connections" :
-					 "max-connections-per-source");
+		ep_from_sockaddr(&rs, &remote);
+		ep_from_sockaddr(&ls, &local);
+		r = config_lookup(&d->cfg, &remote);
+		if (!r || r->policy == POL_UDP) {
+			d->stats.refused++;
+			log_rl(LOG_NOTICE, "TCP connection from %s refused: no peer rule in %s sends it over TCP",
+			       ep_str(&remote), d->cfg.path);
+			close(fd);
+			continue;
+		}
+		s = accept_room(d, &remote);
+		p = s ? peer_get(d, &remote, &local) : NULL;
+		c = p ? conn_new(p, fd, false) : NULL;
+		if (!c) {
+			if (s && !s->n) {
+				tdelete(s, &d->srcs, src_cmp);
+				free(s);
 			}
 			close(fd);
 			continue;
 		}
-		c = p ? conn_new(p, fd, false) : NULL;
-		if (!c) {
-			close(fd);
-			continue;
-		}
 		d->naccepted++;
-		sock_setup(fd);
-		if (conn_attach(c)) {
+		c->src = s;
+		c->src_next = s->conns;
+		s->conns = c;
+		s->n++;
+		lru_append(d, c);
+		if (sock_setup(fd, remote.family) || conn_attach(c)) {
 			conn_free(d, c);
 			continue;
 		}
-		p->originator = false;
+		peer_set_originator(d, p, false);
 		p->stats.accepts++;
 		log_info("peer %s: connection accepted (port %u)",
-			 ep_s(&remote), remote.port);
+			 ep_str(&remote), remote.port);
 	}
 }
 
@@ -447,41 +752,58 @@ void peer_connect(struct daemon *d, struct peer *p)
 	p->next_connect = 0;
 	fd = socket(p->remote.family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0) {
-		log_err("peer %s: socket: %s", ep_s(&p->remote), strerror(errno));
+		log_rl(LOG_ERR, "peer %s: socket: %s", ep_str(&p->remote),
+		       strerror(errno));
 		peer_schedule(d, p, true);
 		return;
 	}
-	sock_setup(fd);
-	{
+	if (p->remote.family == AF_INET)
 		setsockopt(fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one,
 			   sizeof(one));
-		sl = sockaddr_of(&p->local, 0, &ss);
-		if (bind(fd, (void *)&ss, sl))
-			log_warn("peer %s: cannot bind to %s: %s",
-				 ep_s(&p->remote), ep_s(&p->local),
-				 strerror(errno));
+	sl = ep_to_sockaddr(&p->local, 0, &ss);
+	/* the connection must leave from the address of its pair */
+	if (sock_setup(fd, p->remote.family) || bind(fd, (void *)&ss, sl)) {
+		log_rl(LOG_WARNING, "peer %s: cannot use %s for the connection: %s",
+		       ep_str(&p->remote), ep_str(&p->local), strerror(errno));
+		close(fd);
+		p->stats.connect_failures++;
+		peer_schedule(d, p, true);
+		return;
 	}
-	sl = sockaddr_of(&p->remote, p->tcp_port, &ss);
+	sl = ep_to_sockaddr(&p->remote, p->tcp_port, &ss);
 	c = conn_new(p, fd, true);
 	if (!c) {
 		close(fd);
 		return;
 	}
 	c->connecting = true;
-	p->originator = true;
+	peer_set_originator(d, p, true);
 	p->stats.connects++;
-	if (connect(fd, (void *)&ss, sl) && errno != EINPROGRESS) {
-		log_warn("peer %s: connect to TCP port %u: %s",
-			 ep_s(&p->remote), p->tcp_port, strerror(errno));
+	if ((connect(fd, (void *)&ss, sl) && errno != EINPROGRESS) ||
+	    loop_add(d, fd, EPOLLOUT, EV_CONNECT, c)) {
+		log_rl(LOG_WARNING, "peer %s: connect to TCP port %u: %s",
+		       ep_str(&p->remote), p->tcp_port, strerror(errno));
 		c->connecting = false;
 		conn_free(d, c);
 		p->stats.connect_failures++;
 		peer_schedule(d, p, true);
 		return;
 	}
-	log_info("peer %s: connecting to TCP port %u", ep_s(&p->remote),
+	log_info("peer %s: connecting to TCP port %u", ep_str(&p->remote),
 		 p->tcp_port);
-	loop_add(d, fd, EPOLLOUT, EV_CONNECT, c);
+}
+
+/* a connect attempt failed: try again later while there is something to carry */
+static void connect_failed(struct daemon *d, struct peer *p)
+{
+	p->stats.connect_failures++;
+	if (peer_wants_conn(d, p, now_ms())) {
+		peer_schedule(d, p, true);
+	} else {
+		p->next_connect = 0;
+		log_info("peer %s: nothing to carry any more, not reconnecting",
+			 ep_str(&p->remote));
+	}
 }
 
 /**
@@ -496,21 +818,20 @@ void peer_connect_done(struct daemon *d, struct conn *c)
 	socklen_t el = sizeof(err);
 
 	if (getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &el) || err) {
-		log_warn("peer %s: connect to TCP port %u failed: %s",
-			 ep_s(&p->remote), p->tcp_port, strerror(err ?: errno));
-		p->stats.connect_failures++;
+		log_rl(LOG_WARNING, "peer %s: connect to TCP port %u failed: %s",
+		       ep_str(&p->remote), p->tcp_port, strerror(err ?: errno));
 		conn_free(d, c);
-		peer_schedule(d, p, true);
+		connect_failed(d, p);
 		return;
 	}
 	loop_del(d, c->fd);
 	if (conn_attach(c)) {
-		c->connecting = false;
+		/* (no longer in the loop: an ordinary free) */
 		conn_free(d, c);
-		peer_schedule(d, p, true);
+		connect_failed(d, p);
 		return;
 	}
-	log_info("peer %s: connected", ep_s(&p->remote));
+	log_info("peer %s: connected", ep_str(&p->remote));
 }
 
 /**
@@ -533,99 +854,124 @@ void peer_attached(struct daemon *d, const struct iketcp_event *ev)
 		return;
 	}
 	c->id = ev->conn_id;
-	tsearch(c, &d->conns, conn_cmp);
-	p->cur = c;
+	if (!tsearch(c, &d->conns, conn_cmp)) {
+		c->id = 0;
+		conn_abort(d, c);
+		return;
+	}
 	p->gen++;
+	if (!p->ever_up)
+		d->state_dirty = true;
 	p->ever_up = true;
-	p->next_connect = 0;
+	if (c->originator)
+		p->next_connect = 0;	/* (the back-off resets when it lived) */
+	peer_update_cur(d, p);
 	log_info("peer %s: connection %u up (%s, generation %u)",
-		 ep_s(&p->remote), c->id,
+		 ep_str(&p->remote), c->id,
 		 c->originator ? "opened by us" : "opened by the peer", p->gen);
 	/*
 	 * The module's first-message timeout is for strangers: a connection
-	 * we opened, or one from a peer we share IKE SAs with, may idle (a
-	 * standby connection between gateways carries requests both ways).
+	 * we opened, or one from a known peer (an authenticated IKE SA runs
+	 * with its address), may idle (a standby connection between gateways
+	 * carries requests both ways).
 	 */
-	if (c->originator || bridge_peer_known(d, &ev->remote)) {
+	if (c->originator || sa_addr_known(d, &ev->remote)) {
 		int err = iketcp_nl_conn_set_first_msg_timeout(&d->cmd, c->id, 0);
 
 		if (err && err != -ENOTCONN)
 			log_debug("conn %u: no first-message limit: %s", c->id,
 				  strerror(-err));
 	}
-	bridge_peer_up(d, p);
+	bridge_conn_up(d, c);
 }
 
 /**
- * peer_ended() - a connection ended: close it; reopen if we opened it
+ * peer_ended() - a connection ended: close it; reopen if we opened it and
+ *	there is something to carry
  * @d: daemon
  * @ev: IKETCP_CMD_CONN_ENDED
  */
 void peer_ended(struct daemon *d, const struct iketcp_event *ev)
 {
 	struct conn *c = peer_conn_by_id(d, ev->conn_id);
-	bool was_cur, short_lived;
+	bool ours, short_lived;
 	struct peer *p;
 
 	if (!c)
 		return;
 	p = c->peer;
-	was_cur = p->cur == c;
+	ours = c->originator;
 	/* a connection that dies young is retried with back-off */
 	short_lived = now_ms() - c->started < 5000 ||
 		      ev->reason >= IKETCP_REASON_LEN_SHORT;
-	log_info("peer %s: connection %u ended: %s%s", ep_s(&p->remote),
+	log_info("peer %s: connection %u ended: %s%s", ep_str(&p->remote),
 		 c->id, iketcp_reason_str(ev->reason),
 		 ev->truncated ? " (inside a message)" : "");
 	conn_free(d, c);
-	if (!was_cur)
+	if (!ours || peer_opened(d, p))
 		return;
-	/* Another live connection of the same peer takes over */
-	for (c = p->conns; c; c = c->next)
-		if (c->id) {
-			p->cur = c;
-			p->gen++;
-			bridge_peer_up(d, p);
-			return;
-		}
 	/* the back-off grows while connections die young, resets otherwise */
 	if (!short_lived)
 		p->backoff_ms = 0;
-	if (p->originator && bridge_peer_active(d, p, now_ms()))
+	if (p->originator && peer_wants_conn(d, p, now_ms()))
 		peer_schedule(d, p, short_lived);
 }
 
 /**
- * peer_send() - send one message to a peer over TCP, or queue it
+ * peer_write() - send one message on a connection
+ * @d: daemon
+ * @c: the connection (attached)
+ * @msg: the IKE message
+ * @len: its length
+ *
+ * Return: 1 when the kernel queued it, 0 when the connection could not
+ * take it now (ended, or its send queue full: queue it), -1 when it was
+ * refused as not one IKE message (dropped).
+ */
+int peer_write(struct daemon *d, struct conn *c, const uint8_t *msg,
+	       size_t len)
+{
+	struct peer *p = c->peer;
+	int ret;
+
+	ret = iketcp_nl_conn_send(&d->cmd, c->id, msg, len);
+	if (!ret) {
+		p->stats.tcp_out++;
+		peer_conn_active(d, c, now_ms());
+		return 1;
+	}
+	if (ret == -EMSGSIZE || ret == -EINVAL) {
+		log_rl(LOG_WARNING, "peer %s: message of %zu bytes refused: %s",
+		       ep_str(&p->remote), len, d->cmd.err);
+		p->stats.dropped++;
+		return -1;
+	}
+	log_debug("peer %s: send on conn %u: %s", ep_str(&p->remote), c->id,
+		  d->cmd.err);
+	return 0;
+}
+
+/**
+ * peer_queue() - keep a message until a connection may carry it
  * @d: daemon
  * @p: the peer
  * @msg: the IKE message
  * @len: its length
+ * @spi_i: its IKE SA's initiator SPI
+ * @response: it answers a request of the peer
+ * @req_conn: responses: the connection the request came on
+ * @phase1_start: it starts a new IKE SA
  *
- * Return: 1 when written to the connection, 0 when queued, -1 if dropped.
+ * The oldest waiting message makes room when queue-max are waiting.
+ *
+ * Return: 0, or -1 (no memory).
  */
-int peer_send(struct daemon *d, struct peer *p, const uint8_t *msg,
-	      size_t len)
+int peer_queue(struct daemon *d, struct peer *p, const uint8_t *msg,
+	       size_t len, uint64_t spi_i, bool response, uint32_t req_conn,
+	       bool phase1_start)
 {
 	struct qmsg *q;
-	int ret;
 
-	if (p->cur && p->cur->id) {
-		ret = iketcp_nl_conn_send(&d->cmd, p->cur->id, msg, len);
-		if (!ret) {
-			p->stats.tcp_out++;
-			return 1;
-		}
-		if (ret == -EMSGSIZE || ret == -EINVAL) {
-			log_warn("peer %s: message of %zu bytes refused: %s",
-				 ep_s(&p->remote), len, d->cmd.err);
-			p->stats.dropped++;
-			return -1;
-		}
-		/* ended or full: keep it for the next connection */
-		log_debug("peer %s: send on conn %u: %s", ep_s(&p->remote),
-			  p->cur->id, d->cmd.err);
-	}
 	if (p->qlen >= d->cfg.queue_max) {
 		q = p->qhead;
 		p->qhead = q->next;
@@ -634,14 +980,18 @@ int peer_send(struct daemon *d, struct peer *p, const uint8_t *msg,
 		p->qlen--;
 		free(q);
 		p->stats.dropped++;
-		log_warn("peer %s: queue full, oldest waiting message dropped",
-			 ep_s(&p->remote));
+		log_rl(LOG_WARNING, "peer %s: queue full, oldest waiting message dropped",
+		       ep_str(&p->remote));
 	}
 	q = malloc(sizeof(*q) + len);
 	if (!q)
 		return -1;
 	q->next = NULL;
 	q->queued = now_ms();
+	q->spi_i = spi_i;
+	q->response = response;
+	q->req_conn = req_conn;
+	q->phase1_start = phase1_start;
 	q->len = len;
 	memcpy(q->data, msg, len);
 	if (p->qtail)
@@ -653,25 +1003,53 @@ int peer_send(struct daemon *d, struct peer *p, const uint8_t *msg,
 	return 0;
 }
 
-/**
- * peer_tick() - timers: connect attempts due, connect timeouts, waiting
- *	messages held too long, idle connections
- * @d: daemon
- * @now: current time (ms)
+/* Idle accepted connections: strangers after stranger-timeout, known
+ * peers' after idle-timeout (they reopen when they need to)
  */
+static void idle_close_accepted(struct daemon *d, struct peer *p,
+				long long now)
+{
+	struct conn *c, *next;
+
+	for (c = p->conns; c; c = next) {
+		next = c->next;
+		if (c->originator || !c->id)
+			continue;
+		if (c->known ? d->cfg.idle_timeout &&
+			       now - c->last_msg > d->cfg.idle_timeout * 1000LL :
+			       now - c->last_msg > d->cfg.stranger_timeout * 1000LL) {
+			d->stats.idle_closed++;
+			log_info("peer %s: accepted connection %u idle for %lld s, closing",
+				 ep_str(&p->remote), c->id,
+				 (now - c->last_msg) / 1000);
+			conn_abort(d, c);
+		}
+	}
+}
+
+struct tick {
+	struct daemon *d;
+	long long now;
+	bool slow;
+	struct peer **forget;
+	int nforget;
+	int cap;
+};
+
 static void peer_tick_one(struct peer *p, void *arg)
 {
-	struct daemon *d = arg;
-	long long now = now_ms();
+	struct tick *t = arg;
+	struct daemon *d = t->d;
+	long long now = t->now;
 	struct conn *c, *next;
 
 	for (c = p->conns; c; c = next) {
 		next = c->next;
 		if (c->connecting && now - c->started > CONNECT_TIMEOUT_MS) {
-			log_warn("peer %s: connect timed out", ep_s(&p->remote));
-			p->stats.connect_failures++;
+			log_rl(LOG_WARNING, "peer %s: connect timed out",
+			       ep_str(&p->remote));
 			conn_free(d, c);
-			peer_schedule(d, p, true);
+			connect_failed(d, p);
 		}
 	}
 	while (p->qhead && now - p->qhead->queued > d->cfg.hold_time * 1000LL) {
@@ -683,29 +1061,72 @@ static void peer_tick_one(struct peer *p, void *arg)
 		p->qlen--;
 		free(q);
 		p->stats.dropped++;
-		log_warn("peer %s: message dropped after waiting %d s for a connection",
-			 ep_s(&p->remote), d->cfg.hold_time);
+		log_rl(LOG_WARNING, "peer %s: message dropped after waiting %d s for a connection that may carry it",
+		       ep_str(&p->remote), d->cfg.hold_time);
 	}
-	if (p->next_connect && now >= p->next_connect && !p->cur)
+	if (p->next_connect && now >= p->next_connect && !peer_opened(d, p))
 		peer_connect(d, p);
-	if (p->cur && p->cur->originator && d->cfg.idle_timeout &&
-	    !bridge_peer_active(d, p, now)) {
-		log_info("peer %s: idle for %d s, closing", ep_s(&p->remote),
+	if (!t->slow)
+		return;
+	c = peer_opened(d, p);
+	if (c && d->cfg.idle_timeout && !bridge_peer_active(d, p, now)) {
+		log_info("peer %s: idle for %d s, closing", ep_str(&p->remote),
 			 d->cfg.idle_timeout);
-		iketcp_nl_conn_close(&d->cmd, p->cur->id);
-		p->originator = false;	/* do not reopen */
+		iketcp_nl_conn_close(&d->cmd, c->id);
+		peer_set_originator(d, p, false);	/* do not reopen */
+	}
+	idle_close_accepted(d, p, now);
+	if (!p->conns && !p->qlen && !p->nsas && !p->next_connect &&
+	    now - p->last_activity > d->cfg.hold_time * 1000LL) {
+		if (t->nforget == t->cap) {
+			int cap = t->cap ? 2 * t->cap : 64;
+			struct peer **n = realloc(t->forget, cap * sizeof(*n));
+
+			if (!n)
+				return;
+			t->forget = n;
+			t->cap = cap;
+		}
+		t->forget[t->nforget++] = p;
 	}
 }
 
 /**
- * peer_tick() - periodic work on every peer
+ * peer_tick() - periodic work on every peer: connect attempts due,
+ *	connect timeouts, waiting messages held too long; once a second also
+ *	idle connections and forgotten peers
  * @d: daemon
  * @now: current time (ms)
  */
 void peer_tick(struct daemon *d, long long now)
 {
-	(void)now;
-	peer_for_each(d, peer_tick_one, d);
+	static long long last_slow;
+	struct tick t = { .d = d, .now = now };
+	struct conn *c;
+
+	listen_resume(d, now);
+	t.slow = now - last_slow >= 1000;
+	if (t.slow) {
+		last_slow = now;
+		bridge_gc(d, now);
+		/* strangers idle too long, oldest first */
+		while ((c = d->strangers) &&
+		       now - c->last_msg > d->cfg.stranger_timeout * 1000LL) {
+			d->stats.idle_closed++;
+			log_rl(LOG_INFO, "peer %s: stranger's connection %u idle for %lld s, closing",
+			       ep_str(&c->peer->remote), c->id,
+			       (now - c->last_msg) / 1000);
+			conn_abort(d, c);
+		}
+	}
+	peer_for_each(d, peer_tick_one, &t);
+	for (int i = 0; i < t.nforget; i++) {
+		tdelete(t.forget[i], &d->peers, peer_cmp);
+		free(t.forget[i]);
+		d->npeers--;
+		d->stats.peers_freed++;
+	}
+	free(t.forget);
 }
 
 static void peer_free_one(void *node)
@@ -741,6 +1162,9 @@ void peer_close_all(struct daemon *d)
 {
 	tdestroy(d->conns, nofree);
 	d->conns = NULL;
+	tdestroy(d->srcs, free);
+	d->srcs = NULL;
+	d->strangers = d->strangers_tail = NULL;
 	tdestroy(d->peers, peer_free_one);
 	d->peers = NULL;
 	d->npeers = 0;

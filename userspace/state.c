@@ -6,9 +6,14 @@
  * opened, so that a restarted iketcpd reconnects them at once and keeps
  * delivering messages on the right ports: IKE SAs outlive iketcpd.
  *
- *   iketcpd-state 1
+ *   iketcpd-state 2
  *   peer <addr> <local|-> <originator> <ever_up> <fallback_tcp> <tcp_port>
- *   sa <peer> <spi_i> <major> <lport> <rport> <flags>
+ *   sa <peer> <local> <spi_i> <major> <lport> <rport> <flags>
+ *
+ * Only active SAs are kept (started by the daemon, or authenticated): a
+ * half-open one is a stranger's until proven otherwise. The file is
+ * written when something in it changed (d->state_dirty), not on a timer.
+ * A version 1 file (no <local> in sa lines) is still read.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -22,9 +27,12 @@
 
 enum {
 	SA_PORTS_KNOWN = 1,
-	SA_NATT_FLOAT = 2,
+	SA_NAT = 2,
 	SA_V1_SEEN_START = 4,
 	SA_V1_PEER_UDP = 8,
+	SA_POST_SETUP = 16,
+	SA_AUTHED = 32,
+	SA_NAT_KNOWN = 64,
 };
 
 static const char *addr_s(const struct iketcp_ep *ep, char *buf, size_t len)
@@ -47,15 +55,22 @@ static void save_peer(struct peer *p, void *arg)
 
 static void save_sa(struct sa *sa, void *arg)
 {
-	char a[INET6_ADDRSTRLEN];
+	char a[INET6_ADDRSTRLEN], l[INET6_ADDRSTRLEN];
 	int flags = (sa->ports_known ? SA_PORTS_KNOWN : 0) |
-		    (sa->natt_float ? SA_NATT_FLOAT : 0) |
+		    (sa->nat == 1 ? SA_NAT : 0) |
+		    (sa->nat >= 0 ? SA_NAT_KNOWN : 0) |
 		    (sa->v1_seen_start ? SA_V1_SEEN_START : 0) |
-		    (sa->v1_peer_started_udp ? SA_V1_PEER_UDP : 0);
+		    (sa->v1_peer_started_udp ? SA_V1_PEER_UDP : 0) |
+		    (sa->post_setup_sent ? SA_POST_SETUP : 0) |
+		    (sa->authed ? SA_AUTHED : 0);
 
-	fprintf(arg, "sa %s %016llx %u %u %u %d\n",
-		addr_s(&sa->peer, a, sizeof(a)), (unsigned long long)sa->spi_i,
-		sa->major, sa->lport, sa->rport, flags);
+	if (sa->state != SA_ACTIVE)
+		return;
+	fprintf(arg, "sa %s %s %016llx %u %u %u %d\n",
+		addr_s(&sa->peer, a, sizeof(a)),
+		addr_s(&sa->p->local, l, sizeof(l)),
+		(unsigned long long)sa->spi_i, sa->major, sa->lport, sa->rport,
+		flags);
 }
 
 /**
@@ -70,21 +85,23 @@ int state_save(struct daemon *d)
 	FILE *f;
 	int ret = 0;
 
-	if (!d->state_path)
+	if (!d->state_path || !d->state_dirty)
 		return 0;
 	snprintf(tmp, sizeof(tmp), "%s.tmp", d->state_path);
 	f = fopen(tmp, "w");
 	if (!f)
 		return -errno;
-	fprintf(f, "iketcpd-state 1\n");
+	fprintf(f, "iketcpd-state 2\n");
 	peer_for_each(d, save_peer, f);
-	bridge_sa_for_each(d, save_sa, f);
+	sa_for_each(d, save_sa, f);
 	if (fflush(f) || ferror(f))
 		ret = -EIO;
 	if (fclose(f))
 		ret = -EIO;
 	if (!ret && rename(tmp, d->state_path))
 		ret = -errno;
+	if (!ret)
+		d->state_dirty = false;
 	if (ret) {
 		log_warn("cannot write %s: %s", d->state_path, strerror(-ret));
 		unlink(tmp);
@@ -104,7 +121,7 @@ int state_save(struct daemon *d)
 int state_load(struct daemon *d)
 {
 	char line[512], a[64], l[64];
-	int nsas = 0, lineno = 0;
+	int nsas = 0, lineno = 0, version = 2;
 	FILE *f;
 
 	if (!d->state_path)
@@ -117,47 +134,71 @@ int state_load(struct daemon *d)
 		unsigned long long spi;
 		int o, up, fb, major, flags;
 		unsigned int port, lp, rp;
+		struct peer *p;
+		struct sa *sa;
 
 		lineno++;
 		if (lineno == 1) {
-			if (strncmp(line, "iketcpd-state 1", 15))
+			if (!strncmp(line, "iketcpd-state 1", 15))
+				version = 1;
+			else if (strncmp(line, "iketcpd-state 2", 15))
 				break;
 			continue;
 		}
 		if (sscanf(line, "peer %63s %63s %d %d %d %u", a, l, &o, &up,
 			   &fb, &port) == 6 && !iketcp_ep_parse(a, 0, &ep) &&
 		    !iketcp_ep_parse(l, 0, &lep)) {
-			struct peer *p = peer_get(d, &ep, &lep);
-
+			p = peer_get(d, &ep, &lep);
 			if (!p)
 				continue;
 			p->ever_up = up;
 			p->fallback_tcp = fb;
+			if (fb)
+				p->fallback_until = now_ms() +
+					(d->cfg.idle_timeout ? d->cfg.idle_timeout : 3600) * 1000LL;
 			if (o) {
 				p->originator = true;
 				p->next_connect = now_ms();
 			}
-		} else if (sscanf(line, "sa %63s %llx %d %u %u %d", a, &spi,
+			continue;
+		}
+		if (version == 2 &&
+		    sscanf(line, "sa %63s %63s %llx %d %u %u %d", a, l, &spi,
+			   &major, &lp, &rp, &flags) == 7 &&
+		    !iketcp_ep_parse(a, 0, &ep) && !iketcp_ep_parse(l, 0, &lep)) {
+			p = peer_get(d, &ep, &lep);
+		} else if (version == 1 &&
+			   sscanf(line, "sa %63s %llx %d %u %u %d", a, &spi,
 				  &major, &lp, &rp, &flags) == 6 &&
 			   !iketcp_ep_parse(a, 0, &ep)) {
-			struct sa *sa = bridge_sa_get(d, &ep, spi, major);
-
-			if (!sa)
-				continue;
-			sa->lport = lp;
-			sa->rport = rp;
-			sa->ports_known = flags & SA_PORTS_KNOWN;
-			sa->natt_float = flags & SA_NATT_FLOAT;
-			sa->v1_seen_start = flags & SA_V1_SEEN_START;
-			sa->v1_peer_started_udp = flags & SA_V1_PEER_UDP;
-			sa->last_seen = now_ms();
-			nsas++;
+			/* (version 1 did not say which local address) */
+			memset(&lep, 0, sizeof(lep));
+			lep.family = ep.family;
+			p = peer_get(d, &ep, &lep);
+			flags &= SA_PORTS_KNOWN | SA_V1_SEEN_START |
+				 SA_V1_PEER_UDP;
+			flags |= SA_AUTHED;
 		} else {
 			log_warn("%s:%d: damaged state line skipped",
 				 d->state_path, lineno);
+			continue;
 		}
+		if (!p || sa_find(d, &ep, spi) ||
+		    !(sa = sa_create(d, p, spi, major, SA_ACTIVE, now_ms())))
+			continue;
+		sa->lport = lp;
+		sa->rport = rp;
+		sa->ports_known = flags & SA_PORTS_KNOWN;
+		sa->nat = flags & SA_NAT_KNOWN ? !!(flags & SA_NAT) : -1;
+		sa->post_setup_sent = flags & SA_POST_SETUP;
+		sa->v1_seen_start = flags & SA_V1_SEEN_START;
+		sa->v1_peer_started_udp = flags & SA_V1_PEER_UDP;
+		if (flags & SA_AUTHED)
+			sa_set_authed(d, sa, now_ms());
+		nsas++;
 	}
 	fclose(f);
+	d->state_dirty = false;
 	if (nsas)
 		log_notice("restored %d IKE SAs from %s", nsas, d->state_path);
 	return nsas;

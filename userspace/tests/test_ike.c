@@ -98,7 +98,7 @@ TEST(v1_natd_every_hash)
 	for (size_t i = 0; i < sizeof(mds) / sizeof(*mds); i++) {
 		uint8_t m[400], h1[64], h2[64];
 		size_t hl = EVP_MD_size(mds[i]), off;
-		struct iketcp_ep sender;
+		struct iketcp_ep sender, receiver;
 
 		off = hdr(m, 20, 0x10, 2);
 		natd_hash(mds[i], m, "198.51.100.1", 500, h1);	/* receiver */
@@ -106,12 +106,17 @@ TEST(v1_natd_every_hash)
 		off += payload(m + off, 20, h1, hl);
 		off += payload(m + off, 0, h2, hl);
 		setlen(m, off);
+		iketcp_ep_parse("198.51.100.1", 500, &receiver);
 		/* seen from its real address: no NAT */
 		iketcp_ep_parse("100.64.0.2", 500, &sender);
-		EXPECT_EQ(0, ike_v1_nat_detected(m, off, &sender));
+		EXPECT_EQ(0, ike_v1_nat_detected(m, off, &sender, &receiver));
 		/* seen from a CGN's address: NAT */
 		iketcp_ep_parse("203.0.113.9", 500, &sender);
-		EXPECT_EQ(1, ike_v1_nat_detected(m, off, &sender));
+		EXPECT_EQ(1, ike_v1_nat_detected(m, off, &sender, &receiver));
+		/* the receiver is not where the sender sent it: NAT */
+		iketcp_ep_parse("100.64.0.2", 500, &sender);
+		iketcp_ep_parse("198.51.100.1", 4500, &receiver);
+		EXPECT_EQ(1, ike_v1_nat_detected(m, off, &sender, &receiver));
 	}
 }
 
@@ -123,7 +128,49 @@ TEST(v1_without_natd)
 	hdr(m, 0, 0x10, 2);
 	setlen(m, 28);
 	iketcp_ep_parse("192.0.2.1", 500, &sender);
-	EXPECT_EQ(-1, ike_v1_nat_detected(m, 28, &sender));
+	EXPECT_EQ(-1, ike_v1_nat_detected(m, 28, &sender, &sender));
+	EXPECT_EQ(-1, ike_v2_nat_detected(m, 28, &sender, &sender));
+}
+
+/* An IKEv2 NAT detection notify: protocol 0, no SPI, type, SHA-1 */
+static size_t v2_natd_notify(uint8_t *p, uint8_t next, uint16_t type,
+			     const uint8_t *hash)
+{
+	uint8_t b[24] = { 0, 0, type >> 8, type & 0xff };
+
+	memcpy(b + 4, hash, 20);
+	return payload(p, next, b, sizeof(b));
+}
+
+TEST(v2_nat_detection)
+{
+	uint8_t m[400], hs[64], hd[64];
+	struct iketcp_ep src, dst;
+	size_t off;
+
+	/* IKE_SA_INIT request from 100.64.0.2:500 to 198.51.100.1:500 */
+	off = hdr(m, 41, 0x20, 34);
+	m[19] = 0x08;
+	memset(m + 8, 0, 8);	/* SPIr 0 */
+	natd_hash(EVP_sha1(), m, "100.64.0.2", 500, hs);
+	natd_hash(EVP_sha1(), m, "198.51.100.1", 500, hd);
+	off += v2_natd_notify(m + off, 41, 16388, hs);
+	off += v2_natd_notify(m + off, 0, 16389, hd);
+	setlen(m, off);
+	iketcp_ep_parse("100.64.0.2", 500, &src);
+	iketcp_ep_parse("198.51.100.1", 500, &dst);
+	EXPECT_EQ(0, ike_v2_nat_detected(m, off, &src, &dst));
+	/* the same request, delivered from a CGN's address: NAT */
+	iketcp_ep_parse("198.51.100.254", 500, &src);
+	EXPECT_EQ(1, ike_v2_nat_detected(m, off, &src, &dst));
+	/* received on another address than it was sent to: NAT */
+	iketcp_ep_parse("100.64.0.2", 500, &src);
+	iketcp_ep_parse("198.51.100.7", 500, &dst);
+	EXPECT_EQ(1, ike_v2_nat_detected(m, off, &src, &dst));
+	/* only a source notify: no usable NAT detection */
+	setlen(m, 28 + 28);
+	m[28] = 0;
+	EXPECT_EQ(-1, ike_v2_nat_detected(m, 28 + 28, &src, &dst));
 }
 
 TEST(classification)
