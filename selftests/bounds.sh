@@ -37,7 +37,30 @@ restart() { # both iketcpd, with the configurations written before
 	daemon_start a && daemon_start b
 }
 rss_kb() { awk '/^VmRSS/ { print $2 }' "/proc/$(cat "$T/iketcpd-$1.pid")/status"; }
-n_sa_lines() { grep -c '^sa ' "$T/ctl-$1.state" 2>/dev/null || echo 0; }
+# hostile idle in the background, on its own (-t: it ends by itself, so no
+# daemon started meanwhile can hold it open through an inherited pipe)
+holder() { # NAME ARGS... of hostile idle
+	local n=$1
+	shift
+	ip netns exec "$P-m" "$B/hostile" idle "$@" </dev/null >"$T/$n.out" 2>&1 &
+	echo $! >"$T/$n.pid"
+}
+holder_wait() { # NAME: its "accepted A refused R" line
+	for _ in $(seq 100); do
+		grep -q '^accepted' "$T/$1.out" && break
+		sleep 0.2
+	done
+	grep -m1 '^accepted' "$T/$1.out"
+}
+holder_end() { # NAME: end its hold (SIGUSR1), its "still open K" line
+	kill -USR1 "$(cat "$T/$1.pid")" 2>/dev/null
+	for _ in $(seq 100); do
+		grep -q '^still open' "$T/$1.out" && break
+		sleep 0.2
+	done
+	grep -m1 '^still open' "$T/$1.out"
+}
+n_sa_lines() { local n; n=$(grep -c '^sa ' "$T/ctl-$1.state" 2>/dev/null); echo "${n:-0}"; }
 
 fake_start a a 10.77.1.1 && fake_start b b 10.77.2.1
 check "fake daemons started" test $? = 0
@@ -117,13 +140,11 @@ check "the state file is not rewritten while nothing changes" \
 # ---- 6. idle strangers' connections close
 daemon_conf b "peer 0.0.0.0/0 tcp" "stranger-timeout 2" "first-message-timeout 30"
 restart
-coproc IDLE { exec ip netns exec "$P-m" "$B/hostile" idle 10.77.2.1 500 10 -i; }
-read -r line <&"${IDLE[0]}"
+holder idle1 10.77.2.1 500 10 -i -t 5000
+line=$(holder_wait idle1)
 echo "# ten connections that sent an IKE_SA_INIT, then nothing: $line"
 sleep 5
-exec {IDLE[1]}>&-
-read -r line <&"${IDLE[0]}"
-wait "$IDLE_PID" 2>/dev/null
+line=$(holder_end idle1)
 echo "# after 5 s: $line, idle_closed $(counter b idle_closed)"
 check "accepted connections of strangers close after stranger-timeout" \
 	test "$line" = "still open 0"
@@ -153,41 +174,31 @@ legit_exchange() {
 check "a known peer: IKE SA set up and authenticated" known_sa
 check "... an exchange after IKE_AUTH" legit_exchange
 # shellcheck disable=SC2086
-coproc IDLE { exec ip netns exec "$P-m" "$B/hostile" idle 10.77.2.1 500 30 -i $SRCS; }
-read -r line <&"${IDLE[0]}"
+holder idle2 10.77.2.1 500 30 -i -t 120000 $SRCS
+line=$(holder_wait idle2)
 echo "# 30 strangers' connections from ten sources: $line, evicted $(counter b evicted), accepted now $(counter b accepted)"
 check "the known peer's connection was not evicted" legit_exchange
 # A's iketcpd restarts: its connection closes, a stranger takes the slot,
 # the table is full of strangers when A reconnects
 daemon_stop a
 sleep 1
-# (a second holder, through a fifo: one coproc at a time)
-mkfifo "$T/idle2.in"
-ip netns exec "$P-m" "$B/hostile" idle 10.77.2.1 500 3 -i 10.77.2.254 \
-	<"$T/idle2.in" >"$T/idle2.out" &
-idle2=$!
-exec {I2}>"$T/idle2.in"
-for _ in $(seq 50); do grep -q accepted "$T/idle2.out" && break; sleep 0.2; done
-echo "# three more strangers' connections: $(head -n1 "$T/idle2.out"), accepted now $(counter b accepted)"
+holder idle3 10.77.2.1 500 3 -i -t 120000 10.77.2.254
+line=$(holder_wait idle3)
+echo "# three more strangers' connections: $line, accepted now $(counter b accepted)"
 daemon_start a
 check "the known peer reconnects at the limit (a stranger makes room) and is served" \
 	legit_exchange
-exec {IDLE[1]}>&- {I2}>&-
-read -r line <&"${IDLE[0]}"
-wait "$IDLE_PID" "$idle2" 2>/dev/null
-echo "# strangers: $line, $(tail -n1 "$T/idle2.out"); evicted $(counter b evicted)"
+echo "# strangers: $(holder_end idle2), $(holder_end idle3); evicted $(counter b evicted)"
 
 # ---- 8. IPv6 sources count per /64
 daemon_conf b "peer ::/0 tcp" "max-connections-per-source 5" \
 	"stranger-timeout 600" "first-message-timeout 30"
 restart
 # shellcheck disable=SC2086
-coproc IDLE { exec ip netns exec "$P-m" "$B/hostile" idle fd77:2::1 500 20 -i $SRCS6; }
-read -r line <&"${IDLE[0]}"
+holder idle6 fd77:2::1 500 20 -i -t 1000 $SRCS6
+line=$(holder_wait idle6)
 sleep 1
-exec {IDLE[1]}>&-
-read -r line2 <&"${IDLE[0]}"
-wait "$IDLE_PID" 2>/dev/null
+line2=$(holder_end idle6)
 echo "# 20 connections from 20 addresses of one /64: $line, at the end $line2"
 open=$(sed -n 's/^still open //p' <<<"$line2")
 check "one IPv6 /64 is one source: at most 5 of its connections stay" \

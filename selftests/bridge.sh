@@ -29,11 +29,11 @@ daemon_start a && daemon_start b
 check "iketcpd started on both gateways" test $? = 0
 
 # 1. A big IKE_SA_INIT from A arrives at B's daemon from A's address
-# (with a NAT detection notify: both ends do NAT-T, A will move to 4500)
-fake_send a 10.77.2.1 500 5000 2 34 08 0 0 a0a1a2a3a4a5a6a7 natd
+# (with NAT detection notifies that find a NAT: both ends move to 4500)
+fake_send a 10.77.2.1 500 5000 2 34 08 0 0 a0a1a2a3a4a5a6a7 natd-nat
 check "tcp: 5000-byte request reaches the peer's daemon from 10.77.1.1:500" \
 	fake_wait b "10.77.1.1 500 500 5000 2 34 8 0 0 0 1"
-fake_send b 10.77.1.1 500 4000 2 34 20 0 b0b1b2b3b4b5b6b7
+fake_send b 10.77.1.1 500 4000 2 34 20 0 b0b1b2b3b4b5b6b7 a0a1a2a3a4a5a6a7 natd-ok
 check "tcp: the response comes back (response follows request)" \
 	fake_wait a "10.77.2.1 500 500 4000 2 34 20 0 b0b1b2b3b4b5b6b7 0 1"
 check "one connection, opened by A" test "$(status a | grep -o '"opened_by":"us"' | wc -l)" = 1

@@ -10,11 +10,12 @@
  *             IKE_AUTH request of an unknown IKE SA) | slow (the header
  *             one byte per second) | partial (a whole header, never the
  *             body) | silent (nothing)
- *   hostile idle ADDR PORT N [-i] [SRC...]
+ *   hostile idle ADDR PORT N [-i] [-t MS] [SRC...]
  *       open N connections (from the SRC addresses in turn, if given;
  *       with -i each first sends a valid IKE_SA_INIT request of a fresh
  *       IKE SA, then stays silent), print "accepted A refused R", hold
- *       them until stdin closes, then print "still open K"
+ *       them until stdin closes (with -t: for MS ms, or until SIGUSR1),
+ *       then print "still open K"
  *   hostile hold ADDR PORT MS [SRC] [init]
  *       connect (from SRC), with "init" send an IKE_SA_INIT request of a
  *       fresh IKE SA, then read for MS ms: "received B bytes, then
@@ -211,16 +212,27 @@ static bool still_open(int fd)
 	return !(poll(&p, 1, 0) == 1 && read(fd, &c, 1) <= 0);
 }
 
+static void idle_wake(int sig)
+{
+	(void)sig;	/* only interrupts the hold */
+}
+
 static int do_idle(const char *addr, uint16_t port, int n, char **srcs,
 		   int nsrcs)
 {
 	int acc = 0, ref = 0, open = 0, *fds = calloc(n, sizeof(int));
 	bool init = nsrcs && !strcmp(srcs[0], "-i");
+	int hold_ms = -1;
 	char c;
 
 	if (init) {
 		srcs++;
 		nsrcs--;
+	}
+	if (nsrcs >= 2 && !strcmp(srcs[0], "-t")) {
+		hold_ms = atoi(srcs[1]);
+		srcs += 2;
+		nsrcs -= 2;
 	}
 	signal(SIGPIPE, SIG_IGN);
 	for (int i = 0; i < n; i++) {
@@ -248,8 +260,16 @@ static int do_idle(const char *addr, uint16_t port, int n, char **srcs,
 	}
 	printf("accepted %d refused %d\n", acc, ref);
 	fflush(stdout);
-	while (read(0, &c, 1) > 0)
-		;
+	if (hold_ms >= 0) {
+		struct sigaction sa = { .sa_handler = idle_wake };
+		struct timespec ts = { hold_ms / 1000, hold_ms % 1000 * 1000000L };
+
+		sigaction(SIGUSR1, &sa, NULL);
+		nanosleep(&ts, NULL);
+	}
+	else
+		while (read(0, &c, 1) > 0)
+			;
 	for (int i = 0; i < n; i++)
 		if (fds[i] >= 0 && still_open(fds[i]))
 			open++;
@@ -332,6 +352,6 @@ int main(int argc, char **argv)
 		return do_hold(argv[2], atoi(argv[3]), atoi(argv[4]),
 			       argc > 5 && strcmp(argv[5], "-") ? argv[5] : NULL,
 			       argc > 6 && !strcmp(argv[6], "init"));
-	fprintf(stderr, "usage: hostile send ADDR PORT KIND [WAIT_MS] | idle ADDR PORT N [-i] [SRC...] | flood ADDR PORT N | hold ADDR PORT MS [SRC|-] [init]\n");
+	fprintf(stderr, "usage: hostile send ADDR PORT KIND [WAIT_MS] | idle ADDR PORT N [-i] [-t MS] [SRC...] | flood ADDR PORT N | hold ADDR PORT MS [SRC|-] [init]\n");
 	return 2;
 }
