@@ -4,6 +4,8 @@
 #
 #   make                 module (for KDIR), iketcpd, iketcpctl, selftests
 #   make check           setup + everything below, on both Debian kernels
+#   make check-vm-full   every VM selftest on every kernel (make check runs
+#                        the kernel-independent suites on the newest only)
 #   make check-debug     every VM selftest under a KASAN/lockdep/kmemleak kernel
 #   make demo            the end-to-end scenario, readable, in the VM
 #   make bench           benchmarks (long; results in bench/)
@@ -19,10 +21,14 @@ BUILD = build/$(KVER)
 IKETCP_DEBUG ?= y
 KCFLAGS_EXTRA ?=
 SERIES = 6.1 6.12
+# make check: every selftest on the newest kernel, the kernel-dependent ones
+# (selftests/run.sh --kernel-suites) on the others; check-vm-full: all on all
+NEWEST = $(lastword $(SERIES))
+CHECK_VM ?= $(NEWEST) $(addsuffix :kernel,$(filter-out $(NEWEST),$(SERIES)))
 FUZZ_TIME ?= 60
 
 .PHONY: all module modules-all userspace selftests check check-host check-vm \
-	checkpatch kernel-doc setup demo bench clean install install-module \
+	checkpatch kernel-doc setup demo bench clean install install-module check-vm-full \
 	install-userspace dkms-install test-vmrun fuzz fuzz-smoke check-debug
 
 all: module userspace selftests
@@ -62,6 +68,9 @@ check-host: userspace selftests
 	@$(MAKE) -C userspace test
 
 check-vm:
+	@scripts/check-vm.sh $(CHECK_VM)
+
+check-vm-full:
 	@scripts/check-vm.sh $(SERIES)
 
 test-vmrun:

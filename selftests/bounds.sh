@@ -60,6 +60,22 @@ holder_end() { # NAME: end its hold (SIGUSR1), its "still open K" line
 	done
 	grep -m1 '^still open' "$T/$1.out"
 }
+# BOUNDS_OLD=1: for iketcpd builds older than these bounds (to see the
+# tests fail there): the directives they reject are left out
+if [ "${BOUNDS_OLD:-0}" = 1 ]; then
+	eval "bounds_orig_$(declare -f daemon_conf)"
+	daemon_conf() {
+		local n=$1 l a=()
+		shift
+		for l; do
+			case $l in
+			max-sas*|max-half-open*|half-open-timeout*|stranger-timeout*|sa-timeout*) ;;
+			*) a+=("$l") ;;
+			esac
+		done
+		bounds_orig_daemon_conf "$n" "${a[@]}"
+	}
+fi
 n_sa_lines() { local n; n=$(grep -c '^sa ' "$T/ctl-$1.state" 2>/dev/null); echo "${n:-0}"; }
 
 fake_start a a 10.77.1.1 && fake_start b b 10.77.2.1
@@ -114,13 +130,13 @@ check "answers over UDP (to possibly spoofed requests) create no IKE SA" \
 daemon_conf a "peer 10.77.2.0/24 auth"
 restart
 r0=$(rss_kb a)
-for i in $(seq 10 99); do
-	fake_send a 10.77.2.1 500 60000 2 34 08 0 0 "00000000000002$i"
+for i in $(seq 100 249); do
+	fake_send a 10.77.2.1 500 60000 2 34 08 0 0 "0000000000002$i"
 done
 sleep 3
 r1=$(rss_kb a)
 out=$(counter a outstanding)
-echo "# 90 IKE_SA_INIT of 60000 bytes over UDP: iketcpd A RSS $r0 -> $r1 kB, outstanding ${out:-?}"
+echo "# 150 IKE_SA_INIT of 60000 bytes over UDP: iketcpd A RSS $r0 -> $r1 kB, outstanding ${out:-?}"
 check "requests sent over UDP are not stored (RSS grew by $((r1 - r0)) kB, < 2 MB)" \
 	test $((r1 - r0)) -lt 2048
 
