@@ -82,18 +82,6 @@ static int src_cmp(const void *a, const void *b)
 			   &((const struct src *)b)->key);
 }
 
-/*
- * (until the event loop's deferred free lands everywhere: a connecting
- * connection may still have its readiness event in the batch being
- * handled, it must outlive the batch)
- */
-__attribute__((weak)) void loop_defer_free(struct daemon *d, void *ptr);
-__attribute__((weak)) void loop_defer_free(struct daemon *d, void *ptr)
-{
-	(void)d;
-	free(ptr);
-}
-
 /**
  * peer_find() - the peer of a pair of addresses
  * @d: daemon
