@@ -6,6 +6,7 @@
 #ifndef IKETCP_LOOP_H
 #define IKETCP_LOOP_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 struct daemon;
@@ -31,6 +32,8 @@ int loop_add(struct daemon *d, int fd, uint32_t events, enum ev_kind kind,
 	     void *ptr);
 int loop_mod(struct daemon *d, int fd, uint32_t events);
 void loop_del(struct daemon *d, int fd);
+int loop_pause(struct daemon *d, int fd, int ms);
+bool loop_paused(int fd);
 void loop_defer_free(struct daemon *d, void *ptr);
 int loop_run_once(struct daemon *d, int timeout_ms, loop_fn fn);
 

@@ -348,15 +348,11 @@ static void conn_free(struct daemon *d, struct conn *c)
 		lru_unlink(d, c);
 		src_put(d, c);
 	}
+	/* an event of this batch may still refer to it: freed after it */
+	loop_del(d, c->fd);
 	close(c->fd);
 	peer_update_cur(d, p);
-	if (c->connecting) {
-		/* its readiness may still be pending in this batch */
-		loop_del(d, c->fd);
-		loop_defer_free(d, c);
-	} else {
-		free(c);
-	}
+	loop_defer_free(d, c);
 }
 
 /* Abort a connection now (RST), forget it at once. */
@@ -553,25 +549,15 @@ void peer_unlisten(struct daemon *d)
 	d->nlisten = 0;
 }
 
-static long long listen_paused_until;
-
 /* accept() has no descriptor left: rest the listeners, do not spin */
 static void listen_pause(struct daemon *d, int err)
 {
+	if (d->nlisten && loop_paused(d->listen_fds[0]))
+		return;
 	log_rl(LOG_WARNING, "accept: %s: not accepting connections for %d ms",
 	       strerror(err), LISTEN_PAUSE_MS);
 	for (int i = 0; i < d->nlisten; i++)
-		loop_del(d, d->listen_fds[i]);
-	listen_paused_until = now_ms() + LISTEN_PAUSE_MS;
-}
-
-static void listen_resume(struct daemon *d, long long now)
-{
-	if (!listen_paused_until || now < listen_paused_until)
-		return;
-	listen_paused_until = 0;
-	for (int i = 0; i < d->nlisten; i++)
-		loop_add(d, d->listen_fds[i], EPOLLIN, EV_LISTEN, NULL);
+		loop_pause(d, d->listen_fds[i], LISTEN_PAUSE_MS);
 }
 
 static struct conn *conn_new(struct peer *p, int fd, bool originator)
@@ -1092,7 +1078,6 @@ void peer_tick(struct daemon *d, long long now)
 	struct tick t = { .d = d, .now = now };
 	struct conn *c;
 
-	listen_resume(d, now);
 	t.slow = now - last_slow >= 1000;
 	if (t.slow) {
 		last_slow = now;
