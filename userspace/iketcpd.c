@@ -284,6 +284,7 @@ static void on_tick(struct daemon *d, int fd)
 
 	if (read(fd, &ticks, sizeof(ticks)) < 0)
 		return;
+	log_rl_flush();
 	if (now_ms() - mc.last_watch >= 1000) {
 		mc.last_watch = now_ms();
 		module_watch(d);

@@ -703,8 +703,8 @@ void peer_accept(struct daemon *d, int lfd)
 		}
 		peer_set_originator(d, p, false);
 		p->stats.accepts++;
-		log_info("peer %s: connection accepted (port %u)",
-			 ep_str(&remote), remote.port);
+		log_rl(LOG_INFO, "peer %s: connection accepted (port %u)",
+		       ep_str(&remote), remote.port);
 	}
 }
 
@@ -763,8 +763,8 @@ void peer_connect(struct daemon *d, struct peer *p)
 		peer_schedule(d, p, true);
 		return;
 	}
-	log_info("peer %s: connecting to TCP port %u", ep_str(&p->remote),
-		 p->tcp_port);
+	log_rl(LOG_INFO, "peer %s: connecting to TCP port %u", ep_str(&p->remote),
+	       p->tcp_port);
 }
 
 /* a connect attempt failed: try again later while there is something to carry */
@@ -805,7 +805,7 @@ void peer_connect_done(struct daemon *d, struct conn *c)
 		connect_failed(d, p);
 		return;
 	}
-	log_info("peer %s: connected", ep_str(&p->remote));
+	log_rl(LOG_INFO, "peer %s: connected", ep_str(&p->remote));
 }
 
 /**
@@ -840,9 +840,9 @@ void peer_attached(struct daemon *d, const struct iketcp_event *ev)
 	if (c->originator)
 		p->next_connect = 0;	/* (the back-off resets when it lived) */
 	peer_update_cur(d, p);
-	log_info("peer %s: connection %u up (%s, generation %u)",
-		 ep_str(&p->remote), c->id,
-		 c->originator ? "opened by us" : "opened by the peer", p->gen);
+	log_rl(LOG_INFO, "peer %s: connection %u up (%s, generation %u)",
+	       ep_str(&p->remote), c->id,
+	       c->originator ? "opened by us" : "opened by the peer", p->gen);
 	/*
 	 * The module's first-message timeout is for strangers: a connection
 	 * we opened, or one from a known peer (an authenticated IKE SA runs
@@ -878,9 +878,9 @@ void peer_ended(struct daemon *d, const struct iketcp_event *ev)
 	/* a connection that dies young is retried with back-off */
 	short_lived = now_ms() - c->started < 5000 ||
 		      ev->reason >= IKETCP_REASON_LEN_SHORT;
-	log_info("peer %s: connection %u ended: %s%s", ep_str(&p->remote),
-		 c->id, iketcp_reason_str(ev->reason),
-		 ev->truncated ? " (inside a message)" : "");
+	log_rl(LOG_INFO, "peer %s: connection %u ended: %s%s", ep_str(&p->remote),
+	       c->id, iketcp_reason_str(ev->reason),
+	       ev->truncated ? " (inside a message)" : "");
 	conn_free(d, c);
 	if (!ours || peer_opened(d, p))
 		return;
@@ -993,9 +993,9 @@ static void idle_close_accepted(struct daemon *d, struct peer *p,
 			       now - c->last_msg > d->cfg.idle_timeout * 1000LL :
 			       now - c->last_msg > d->cfg.stranger_timeout * 1000LL) {
 			d->stats.idle_closed++;
-			log_info("peer %s: accepted connection %u idle for %lld s, closing",
-				 ep_str(&p->remote), c->id,
-				 (now - c->last_msg) / 1000);
+			log_rl(LOG_INFO, "peer %s: accepted connection %u idle for %lld s, closing",
+			       ep_str(&p->remote), c->id,
+			       (now - c->last_msg) / 1000);
 			conn_abort(d, c);
 		}
 	}
