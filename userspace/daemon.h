@@ -496,6 +496,8 @@ int state_load(struct daemon *d);
 /* ctl.c */
 int ctl_open(struct daemon *d, const char *path);
 void ctl_serve(struct daemon *d, int fd);
-void ctl_close(const char *path);
+void ctl_client_event(struct daemon *d, void *ptr, uint32_t events);
+void ctl_tick(struct daemon *d, long long now);
+void ctl_close(struct daemon *d, const char *path);
 
 #endif /* IKETCP_DAEMON_H */

@@ -240,31 +240,29 @@ static void module_watch(struct daemon *d)
 		   d->cfg.nrules);
 }
 
+/* notifications handled per round of the loop, at most (then the other
+ * descriptors get their turn; the socket stays readable for the next)
+ */
+#define NL_DRAIN_MAX 256
+
 static void drain_netlink(struct daemon *d)
 {
-	bool overrun = false;
+	static int overruns;
 	int ret;
 
-	for (;;) {
-		ret = iketcp_nl_recv(&d->evt, false, on_event, d);
-		if (ret == -ENOBUFS) {
-			/* the kernel holds back what did not fit: drain, resume */
-			d->stats.enobufs++;
-			overrun = true;
-			continue;
-		}
-		if (ret == -EAGAIN || ret == -EINTR)
-			break;
-		if (ret < 0) {
-			log_err("netlink: %s", strerror(-ret));
-			break;
-		}
-	}
+	ret = iketcp_nl_drain(&d->evt, NL_DRAIN_MAX, on_event, d, &overruns);
+	if (ret < 0)
+		log_err("netlink: %s", strerror(-ret));
 	/* everything handed to us is handled: fast path entries may start */
 	if (d->nfp_pending)
 		fastpath_flush(d);
-	if (overrun && iketcp_nl_resume(&d->cmd))
-		log_warn("netlink resume: %s", d->cmd.err);
+	/* resume once the backlog is read (the kernel holds back the rest) */
+	if (overruns && ret < NL_DRAIN_MAX) {
+		d->stats.enobufs += overruns;
+		overruns = 0;
+		if (iketcp_nl_resume(&d->cmd))
+			log_warn("netlink resume: %s", d->cmd.err);
+	}
 }
 
 struct main_ctx {
@@ -285,6 +283,7 @@ static void on_tick(struct daemon *d, int fd)
 	if (read(fd, &ticks, sizeof(ticks)) < 0)
 		return;
 	log_rl_flush();
+	ctl_tick(d, now_ms());
 	if (now_ms() - mc.last_watch >= 1000) {
 		mc.last_watch = now_ms();
 		module_watch(d);
@@ -308,7 +307,6 @@ static void on_fd(struct daemon *d, enum ev_kind kind, int fd, void *ptr,
 {
 	struct signalfd_siginfo si;
 
-	(void)events;
 	switch (kind) {
 	case EV_NL:
 		drain_netlink(d);
@@ -323,6 +321,7 @@ static void on_fd(struct daemon *d, enum ev_kind kind, int fd, void *ptr,
 		ctl_serve(d, fd);
 		break;
 	case EV_CTL_CLIENT:
+		ctl_client_event(d, ptr, events);
 		break;
 	case EV_TIMER:
 		on_tick(d, fd);
@@ -480,7 +479,7 @@ int main(int argc, char **argv)
 	state_save(&d);
 	if (d.module_ok)
 		iketcp_nl_capture_flush(&d.cmd);
-	ctl_close(ctl);
+	ctl_close(&d, ctl);
 out_peers:
 	peer_close_all(&d);
 	bridge_free(&d);
