@@ -13,17 +13,21 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/signalfd.h>
+#include <sys/stat.h>
 #include <sys/timerfd.h>
 #include <time.h>
 #include <unistd.h>
+
+#include <systemd/sd-daemon.h>
 
 #include "daemon.h"
 #include "log.h"
 
 #define IKETCPD_VERSION "0.1.0"
 #define DEFAULT_CONFIG "/etc/iketcp/iketcpd.conf"
-#define DEFAULT_CTL "/run/iketcpd.sock"
-#define DEFAULT_STATE "/run/iketcpd.state"
+#define DEFAULT_RUNDIR "/run/iketcpd"
+#define DEFAULT_CTL DEFAULT_RUNDIR "/iketcpd.sock"
+#define DEFAULT_STATE DEFAULT_RUNDIR "/iketcpd.state"
 #define STATE_SAVE_MS 3000
 #define TICK_MS 100
 
@@ -143,10 +147,12 @@ static void reload(struct daemon *d, const char *path, int log_override)
 	struct config nc;
 	char err[4096];
 
+	sd_notify(0, "RELOADING=1");
 	if (config_load(path, &nc, err, sizeof(err))) {
 		report_errors(err);
 		log_err("configuration not reloaded: keeping the previous one");
 		config_free(&nc);
+		sd_notify(0, "READY=1");
 		return;
 	}
 	apply_capture(d, &d->cfg, &nc);
@@ -164,6 +170,7 @@ static void reload(struct daemon *d, const char *path, int log_override)
 	peer_for_each(d, update_port, &d->cfg);
 	log_notice("configuration reloaded from %s: %d peer rules", path,
 		   d->cfg.nrules);
+	sd_notify(0, "READY=1");
 }
 
 static int on_event(const struct iketcp_event *ev, void *arg)
@@ -459,9 +466,16 @@ int main(int argc, char **argv)
 		goto out_peers;
 	apply_netns(&d);
 	state_load(&d);
+	/* (the default directory: systemd's RuntimeDirectory=, else ours) */
+	if (!strcmp(ctl, DEFAULT_CTL) && mkdir(DEFAULT_RUNDIR, 0700) &&
+	    errno != EEXIST)
+		log_warn("cannot create %s: %s", DEFAULT_RUNDIR, strerror(errno));
 	ctl_open(&d, ctl);
 	log_notice("iketcpd %s started: %d peer rules from %s", IKETCPD_VERSION,
 		   d.cfg.nrules, path);
+	/* the capture rules are installed: the IKE daemon may start */
+	sd_notifyf(0, "READY=1\nSTATUS=%d peer rules from %s", d.cfg.nrules,
+		   path);
 	drain_netlink(&d);
 
 	mc.path = path;
@@ -474,6 +488,7 @@ int main(int argc, char **argv)
 		}
 	}
 	ret = 0;
+	sd_notify(0, "STOPPING=1");
 	/* refuse new connections before closing the established ones */
 	peer_unlisten(&d);
 	state_save(&d);
