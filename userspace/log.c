@@ -145,21 +145,14 @@ static void rl_summary(struct log_rl_state *rl)
 	rl->suppressed = 0;
 }
 
+/* a new period: the call site may log LOG_RL_BURST lines again */
 static void rl_refill(struct log_rl_state *rl, long long now)
 {
-	if (!rl->init) {
+	if (!rl->init || now - rl->last >= LOG_RL_PERIOD_MS) {
 		rl->init = true;
 		rl->tokens = LOG_RL_BURST;
 		rl->last = now;
-		return;
 	}
-	if (now > rl->last) {
-		rl->tokens += (double)(now - rl->last) * LOG_RL_BURST /
-			      LOG_RL_PERIOD_MS;
-		if (rl->tokens > LOG_RL_BURST)
-			rl->tokens = LOG_RL_BURST;
-	}
-	rl->last = now;
 }
 
 /**

@@ -24,8 +24,8 @@ void log_msg(int level, const char *fmt, ...)
 
 /**
  * struct log_rl_state - the rate limit of one log_rl() call site
- * @tokens: messages it may log now (token bucket)
- * @last: last refill (ms)
+ * @tokens: lines it may still log in this period (refilled each period)
+ * @last: start of this period (ms)
  * @suppressed: messages not logged since the last one logged
  * @level: their level (for the summary)
  * @fmt: the call site's format (for the summary)
@@ -34,7 +34,7 @@ void log_msg(int level, const char *fmt, ...)
  * @init: @tokens was set
  */
 struct log_rl_state {
-	double tokens;
+	int tokens;
 	long long last;
 	unsigned int suppressed;
 	int level;
@@ -55,8 +55,9 @@ void log_set_clock(long long (*clock_ms)(void));
 
 /*
  * log_rl() - log a line caused by a remote event: at most LOG_RL_BURST
- * lines per LOG_RL_PERIOD_MS from one call site, then one summary line
- * "N messages suppressed" once it may log again (or log_rl_flush()).
+ * lines per period of LOG_RL_PERIOD_MS from one call site; what is
+ * suppressed is summed up in one line "N messages suppressed" when the
+ * next period begins (at its next line, or log_rl_flush()).
  */
 #define log_rl(level, ...) do {						\
 		static struct log_rl_state log_rl_site_;			\

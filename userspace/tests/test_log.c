@@ -85,6 +85,21 @@ TEST(steady_rate_within_the_limit_is_not_limited)
 	EXPECT_EQ(0, lines("suppressed"));
 }
 
+TEST(a_long_flood_gives_one_burst_and_summary_per_period)
+{
+	start();
+	/* 10 s of 100 lines per second: 2 periods */
+	for (int i = 0; i < 1000; i++) {
+		site_a(i);
+		fake_now += 10;
+	}
+	log_rl_flush();
+	/* 10 + 10 lines, 2 summaries */
+	EXPECT_EQ(2 * LOG_RL_BURST, lines("]: refused A"));
+	EXPECT_EQ(2, lines("suppressed"));
+	EXPECT_EQ(2, lines("490 messages suppressed"));
+}
+
 TEST(each_call_site_has_its_own_limit)
 {
 	start();
@@ -103,7 +118,10 @@ TEST(flush_gives_the_summary_once_the_flood_stopped)
 		site_b(i);
 	log_rl_flush();
 	EXPECT_EQ(0, lines("suppressed"));
-	fake_now += 1000;
+	fake_now += LOG_RL_PERIOD_MS - 1;
+	log_rl_flush();
+	EXPECT_EQ(0, lines("suppressed"));
+	fake_now += 1;
 	log_rl_flush();
 	EXPECT_EQ(1, lines("15 messages suppressed"));
 	/* once */
