@@ -5,7 +5,8 @@
  * iketcpctl status is its client. Only root and iketcpd's own user are
  * served; clients are non-blocking and driven by the event loop (one that
  * never sends its request or never reads the answer stalls nothing, and
- * is closed after CTL_CLIENT_TIMEOUT_MS).
+ * is closed after CTL_CLIENT_TIMEOUT_MS, or when CTL_MAX_CLIENTS newer
+ * ones need room).
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -306,10 +307,14 @@ void ctl_serve(struct daemon *d, int lfd)
 			continue;
 		}
 		if (nclients >= CTL_MAX_CLIENTS) {
-			log_warn("status socket: %d clients already, one refused",
+			/* the oldest (newest first: the last) makes room */
+			struct ctl_client *old = clients;
+
+			while (old->next)
+				old = old->next;
+			log_warn("status socket: %d clients already, closing the oldest",
 				 nclients);
-			close(fd);
-			continue;
+			client_free(d, old);
 		}
 		c = calloc(1, sizeof(*c));
 		if (!c || loop_add(d, fd, EPOLLIN, EV_CTL_CLIENT, c)) {
