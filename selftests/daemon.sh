@@ -55,7 +55,7 @@ lines=$(log_lines "refused")
 echo "# 1000 connections from a stranger in $(($(date +%s) - t0)) s: ${refused:-?} refused, $lines log lines about it (at most $max)"
 echo "# $(grep -m1 'suppressed' "$T/iketcpd-b.log")"
 check "1000 refused connections: all refused, a bounded number of log lines" \
-	test "${refused:-0}" -ge 1000 -a "$lines" -le "$max" -a "$max" -lt 200
+	test "${refused:-0}" -ge 1000 -a "$lines" -le "$max" -a "$lines" -lt 250
 
 # ---- 2. the state file
 daemon_stop b
@@ -172,17 +172,19 @@ prlimit --pid "$(pid_b)" --nofile=32:32
 ip netns exec "$P-m" "$B/hostile" idle 10.77.2.1 500 100 -t 60000 </dev/null >"$T/emfile.out" 2>&1 &
 idle=$!
 for _ in $(seq 300); do
-	[ "$(log_lines 'Too many open files')" -gt 0 ] && break
+	[ "$(log_lines 'accept: Too many open files')" -gt 0 ] && break
 	sleep 0.2
 done
 sleep 1
-c0=$(cpu_ticks "$(pid_b)") l0=$(log_lines 'Too many open files')
+c0=$(cpu_ticks "$(pid_b)") l0=$(log_lines 'accept: Too many open files')
 sleep 5
-c1=$(cpu_ticks "$(pid_b)") l1=$(log_lines 'Too many open files')
+c1=$(cpu_ticks "$(pid_b)") l1=$(log_lines 'accept: Too many open files')
 pct=$(((c1 - c0) * 100 / ($(getconf CLK_TCK) * 5)))
 echo "# EMFILE: iketcpd used $pct% CPU over 5 s, logged $((l1 - l0)) lines about it meanwhile"
-check "accept() without descriptors left: listener paused, not spinning (CPU ${pct}% < 20%)" \
-	test "$l0" -ge 1 -a "$pct" -lt 20
+# (a spinning loop takes a whole CPU; a loaded guest charges some of its
+# waiting to iketcpd, hence the generous bound)
+check "accept() without descriptors left: listener paused, not spinning (CPU ${pct}% < 50%)" \
+	test "$l0" -ge 1 -a "$pct" -lt 50
 check "... and its log lines are bounded (at most 11 per 5 s)" \
 	test $((l1 - l0)) -le 11
 kill -USR1 "$idle" 2>/dev/null
