@@ -27,7 +27,7 @@ PKGS=(
 	build-essential make gcc pkg-config bc flex bison libelf-dev
 	kmod cpio xz-utils busybox-static
 	qemu-system-x86
-	libmnl-dev libssl-dev
+	libmnl-dev libssl-dev libjson-c-dev libsystemd-dev
 	strongswan-charon strongswan-swanctl strongswan-pki
 	nftables iproute2 iputils-ping tcpdump socat ethtool util-linux procps
 	clang llvm lld libclang-rt-14-dev

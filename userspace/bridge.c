@@ -153,8 +153,8 @@ static void resend_outstanding(struct daemon *d, struct peer *p)
 		sa->out_conn = c->id;
 		sa->out_suppressed = 0;
 		p->stats.resent++;
-		log_info("peer %s: outstanding request msgid %u sent again on connection %u",
-			 ep_str(&p->remote), sa->out_msgid, c->id);
+		log_rl(LOG_INFO, "peer %s: outstanding request msgid %u sent again on connection %u",
+		       ep_str(&p->remote), sa->out_msgid, c->id);
 	}
 }
 
@@ -500,9 +500,9 @@ static void detect_nat(struct daemon *d, struct sa *sa,
 		sa->nat = nat;
 		d->state_dirty = true;
 		if (nat)
-			log_info("peer %s: NAT detected for IKE SA %016llx: it moves to UDP 4500",
-				 ep_str(&ev->remote),
-				 (unsigned long long)sa->spi_i);
+			log_rl(LOG_INFO, "peer %s: NAT detected for IKE SA %016llx: it moves to UDP 4500",
+			       ep_str(&ev->remote),
+			       (unsigned long long)sa->spi_i);
 	}
 }
 

@@ -2,7 +2,11 @@
 /*
  * ctl.c - iketcpd's status socket (a unix stream socket): one request line
  * ("status" or "status-json"), one answer, then the connection closes.
- * iketcpctl status is its client.
+ * iketcpctl status is its client. Only root and iketcpd's own user are
+ * served; clients are non-blocking and driven by the event loop (one that
+ * never sends its request or never reads the answer stalls nothing, and
+ * is closed after CTL_CLIENT_TIMEOUT_MS, or when CTL_MAX_CLIENTS newer
+ * ones need room).
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -17,8 +21,38 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <json-c/json.h>
+
 #include "daemon.h"
 #include "log.h"
+
+#define CTL_CLIENT_TIMEOUT_MS	5000
+#define CTL_MAX_CLIENTS		16
+
+/*
+ * struct ctl_client - one client of the status socket
+ * @fd: its socket
+ * @req: its request line, as far as read
+ * @reqlen: bytes in @req
+ * @ans: the answer (malloc'd), NULL until the request is complete
+ * @anslen: its length
+ * @off: bytes of it written
+ * @deadline: when it is closed whatever its state (ms)
+ * @next: next client
+ */
+struct ctl_client {
+	int fd;
+	char req[64];
+	size_t reqlen;
+	char *ans;
+	size_t anslen;
+	size_t off;
+	long long deadline;
+	struct ctl_client *next;
+};
+
+static struct ctl_client *clients;
+static int nclients;
 
 struct out {
 	char *buf;
@@ -120,8 +154,14 @@ static void status(struct daemon *d, struct out *o)
 	char a[64];
 
 	if (o->json) {
-		put(o, "{\"pid\":%d,\"uptime_s\":%lld,\"config\":\"%s\",\"policies\":[",
-		    getpid(), (now_ms() - d->started) / 1000, d->cfg.path);
+		json_object *path = json_object_new_string(d->cfg.path ?: "");
+
+		put(o, "{\"pid\":%d,\"uptime_s\":%lld,\"config\":%s,\"policies\":[",
+		    getpid(), (now_ms() - d->started) / 1000,
+		    path ? json_object_to_json_string_ext(path,
+				JSON_C_TO_STRING_PLAIN |
+				JSON_C_TO_STRING_NOSLASHESCAPE) : "null");
+		json_object_put(path);
 		for (int i = 0; i < d->cfg.nrules; i++) {
 			const struct cfg_rule *r = &d->cfg.rules[i];
 
@@ -190,12 +230,15 @@ static void status(struct daemon *d, struct out *o)
  * @d: daemon
  * @path: its path
  *
+ * Created under umask 0077: no moment where another user could connect.
+ *
  * Return: 0 or -1.
  */
 int ctl_open(struct daemon *d, const char *path)
 {
 	struct sockaddr_un sun = { .sun_family = AF_UNIX };
-	int fd;
+	mode_t um;
+	int fd, ret;
 
 	if (strlen(path) >= sizeof(sun.sun_path)) {
 		log_err("control socket path too long: %s", path);
@@ -206,63 +249,173 @@ int ctl_open(struct daemon *d, const char *path)
 	if (fd < 0)
 		return -1;
 	unlink(path);
-	if (bind(fd, (void *)&sun, sizeof(sun)) || listen(fd, 16)) {
+	um = umask(0077);
+	ret = bind(fd, (void *)&sun, sizeof(sun));
+	umask(um);
+	if (ret || listen(fd, 16)) {
 		log_err("control socket %s: %s", path, strerror(errno));
 		close(fd);
 		return -1;
 	}
-	chmod(path, 0600);
 	return loop_add(d, fd, EPOLLIN, EV_CTL, NULL);
 }
 
+static void client_free(struct daemon *d, struct ctl_client *c)
+{
+	struct ctl_client **pp;
+
+	for (pp = &clients; *pp; pp = &(*pp)->next)
+		if (*pp == c) {
+			*pp = c->next;
+			break;
+		}
+	nclients--;
+	loop_del(d, c->fd);
+	close(c->fd);
+	free(c->ans);
+	loop_defer_free(d, c);
+}
+
+/* a peer of the socket we serve: root or our own user */
+static bool client_allowed(int fd)
+{
+	struct ucred cr;
+	socklen_t l = sizeof(cr);
+
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &l))
+		return false;
+	return cr.uid == 0 || cr.uid == geteuid();
+}
+
 /**
- * ctl_serve() - answer one client of the status socket
+ * ctl_serve() - accept the clients waiting on the status socket
  * @d: daemon
  * @lfd: the listening socket
  */
 void ctl_serve(struct daemon *d, int lfd)
 {
-	struct timeval tv = { .tv_sec = 1 };
-	struct out o = {};
-	char req[64] = "";
-	ssize_t n;
-	int fd;
+	for (int budget = 16; budget--;) {
+		struct ctl_client *c;
+		int fd;
 
-	fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
-	if (fd < 0)
-		return;
-	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-	n = read(fd, req, sizeof(req) - 1);
-	if (n > 0) {
-		req[n] = 0;
-		req[strcspn(req, "\r\n")] = 0;
+		fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+		if (fd < 0)
+			return;
+		if (!client_allowed(fd)) {
+			log_warn("status socket: client of another user refused");
+			close(fd);
+			continue;
+		}
+		if (nclients >= CTL_MAX_CLIENTS) {
+			/* the oldest (newest first: the last) makes room */
+			struct ctl_client *old = clients;
+
+			while (old->next)
+				old = old->next;
+			log_warn("status socket: %d clients already, closing the oldest",
+				 nclients);
+			client_free(d, old);
+		}
+		c = calloc(1, sizeof(*c));
+		if (!c || loop_add(d, fd, EPOLLIN, EV_CTL_CLIENT, c)) {
+			free(c);
+			close(fd);
+			continue;
+		}
+		c->fd = fd;
+		c->deadline = now_ms() + CTL_CLIENT_TIMEOUT_MS;
+		c->next = clients;
+		clients = c;
+		nclients++;
 	}
-	o.cap = 4096;
+}
+
+static void client_answer(struct daemon *d, struct ctl_client *c)
+{
+	struct out o = { .cap = 4096 };
+
+	c->req[c->reqlen] = 0;
+	c->req[strcspn(c->req, "\r\n")] = 0;
 	o.buf = malloc(o.cap);
 	if (o.buf) {
-		if (!strcmp(req, "status") || !strcmp(req, "status-json")) {
-			o.json = !strcmp(req, "status-json");
+		if (!strcmp(c->req, "status") || !strcmp(c->req, "status-json")) {
+			o.json = !strcmp(c->req, "status-json");
 			status(d, &o);
 		} else {
-			put(&o, "error: unknown request '%s' (status, status-json)\n",
-			    req);
-		}
-		for (size_t off = 0; off < o.len; off += n) {
-			n = write(fd, o.buf + off, o.len - off);
-			if (n <= 0)
-				break;
+			put(&o, "error: unknown request (status, status-json)\n");
 		}
 	}
-	free(o.buf);
-	close(fd);
+	c->ans = o.buf;
+	c->anslen = o.len;
+	c->off = 0;
+	/* (no more reading: a half-closed client is answered all the same) */
+	if (!c->ans || loop_mod(d, c->fd, EPOLLOUT))
+		client_free(d, c);
 }
 
 /**
- * ctl_close() - remove the status socket
+ * ctl_client_event() - a status client is readable or writable
+ * @d: daemon
+ * @ptr: the client
+ * @events: EPOLLIN / EPOLLOUT / EPOLLHUP / EPOLLERR
+ */
+void ctl_client_event(struct daemon *d, void *ptr, uint32_t events)
+{
+	struct ctl_client *c = ptr;
+	ssize_t n;
+
+	(void)events;
+	if (!c->ans) {
+		n = read(c->fd, c->req + c->reqlen, sizeof(c->req) - 1 - c->reqlen);
+		if (n < 0 && (errno == EAGAIN || errno == EINTR))
+			return;
+		if (n > 0)
+			c->reqlen += n;
+		if (n > 0 && c->reqlen < sizeof(c->req) - 1 &&
+		    !memchr(c->req, '\n', c->reqlen))
+			return;
+		if (n < 0) {
+			client_free(d, c);
+			return;
+		}
+		client_answer(d, c);
+		return;
+	}
+	while (c->off < c->anslen) {
+		n = write(c->fd, c->ans + c->off, c->anslen - c->off);
+		if (n < 0 && (errno == EAGAIN || errno == EINTR))
+			return;
+		if (n <= 0)
+			break;
+		c->off += n;
+	}
+	client_free(d, c);
+}
+
+/**
+ * ctl_tick() - close the status clients that took too long
+ * @d: daemon
+ * @now: now (ms)
+ */
+void ctl_tick(struct daemon *d, long long now)
+{
+	struct ctl_client *c, *next;
+
+	for (c = clients; c; c = next) {
+		next = c->next;
+		if (now >= c->deadline)
+			client_free(d, c);
+	}
+}
+
+/**
+ * ctl_close() - close the status clients, remove the status socket
+ * @d: daemon
  * @path: its path
  */
-void ctl_close(const char *path)
+void ctl_close(struct daemon *d, const char *path)
 {
+	while (clients)
+		client_free(d, clients);
 	unlink(path);
 }

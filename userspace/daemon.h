@@ -14,6 +14,7 @@
 
 #include "config.h"
 #include "ike.h"
+#include "loop.h"
 #include "nl.h"
 
 struct peer;
@@ -365,7 +366,6 @@ struct sa_list {
  * @cfg: current configuration
  * @evt: netlink socket registered as the helper (notifications)
  * @cmd: netlink socket for commands
- * @epfd: epoll instance
  * @peers: tsearch tree of struct peer by remote address
  * @npeers: number of peers
  * @conns: tsearch tree of struct conn by kernel id
@@ -394,7 +394,6 @@ struct daemon {
 	struct config cfg;
 	struct iketcp_nl evt;
 	struct iketcp_nl cmd;
-	int epfd;
 	void *peers;
 	int npeers;
 	void *conns;
@@ -497,20 +496,8 @@ int state_load(struct daemon *d);
 /* ctl.c */
 int ctl_open(struct daemon *d, const char *path);
 void ctl_serve(struct daemon *d, int fd);
-void ctl_close(const char *path);
-
-/* the epoll user data: the kind of file descriptor and its object */
-enum ev_kind {
-	EV_NL,
-	EV_LISTEN,
-	EV_CONNECT,
-	EV_SIGNAL,
-	EV_TIMER,
-	EV_CTL,
-};
-
-int loop_add(struct daemon *d, int fd, uint32_t events, enum ev_kind kind,
-	     void *ptr);
-void loop_del(struct daemon *d, int fd);
+void ctl_client_event(struct daemon *d, void *ptr, uint32_t events);
+void ctl_tick(struct daemon *d, long long now);
+void ctl_close(struct daemon *d, const char *path);
 
 #endif /* IKETCP_DAEMON_H */

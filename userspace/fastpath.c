@@ -131,9 +131,9 @@ void fastpath_flush(struct daemon *d)
 		sa->fp_queued = false;
 		if (err) {
 			sa->fp_refused = c->id;
-			log_info("conn %u: no fast path for IKE SA %llx: %s",
-				 c->id, (unsigned long long)sa->spi_i,
-				 d->cmd.err[0] ? d->cmd.err : strerror(-err));
+			log_rl(LOG_INFO, "conn %u: no fast path for IKE SA %llx: %s",
+			       c->id, (unsigned long long)sa->spi_i,
+			       d->cmd.err[0] ? d->cmd.err : strerror(-err));
 			continue;
 		}
 		sa->fp_conn = c->id;
@@ -161,8 +161,8 @@ void fastpath_before_request(struct daemon *d, struct sa *sa)
 	err = iketcp_nl_fastpath_del(&d->cmd, sa->fp_conn, sa->spi_i,
 				     sa->fp_spi_r);
 	if (err && err != -ENOENT)
-		log_warn("conn %u: ending the fast path of IKE SA %llx: %s",
-			 sa->fp_conn, (unsigned long long)sa->spi_i, d->cmd.err);
+		log_rl(LOG_WARNING, "conn %u: ending the fast path of IKE SA %llx: %s",
+		       sa->fp_conn, (unsigned long long)sa->spi_i, d->cmd.err);
 	sa->fp_conn = 0;
 	d->stats.fast_ended++;
 }

@@ -35,7 +35,7 @@ static void usage(FILE *f)
 		"\n"
 		"Options:\n"
 		"  -j, --json            JSON output\n"
-		"  -s, --ctl PATH        iketcpd's status socket (default /run/iketcpd.sock)\n"
+		"  -s, --ctl PATH        iketcpd's status socket (default /run/iketcpd/iketcpd.sock)\n"
 		"  -h, --help            this help\n"
 		"\n"
 		"Needs CAP_NET_ADMIN and the iketcp module loaded.\n");
@@ -197,7 +197,7 @@ int main(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{}
 	};
-	const char *cmd = "show", *ctl = "/run/iketcpd.sock";
+	const char *cmd = "show", *ctl = "/run/iketcpd/iketcpd.sock";
 	struct iketcp_nl nl;
 	uint32_t v;
 	int c, ret;

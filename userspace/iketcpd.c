@@ -13,28 +13,23 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/signalfd.h>
+#include <sys/stat.h>
 #include <sys/timerfd.h>
 #include <time.h>
 #include <unistd.h>
+
+#include <systemd/sd-daemon.h>
 
 #include "daemon.h"
 #include "log.h"
 
 #define IKETCPD_VERSION "0.1.0"
 #define DEFAULT_CONFIG "/etc/iketcp/iketcpd.conf"
-#define DEFAULT_CTL "/run/iketcpd.sock"
-#define DEFAULT_STATE "/run/iketcpd.state"
+#define DEFAULT_RUNDIR "/run/iketcpd"
+#define DEFAULT_CTL DEFAULT_RUNDIR "/iketcpd.sock"
+#define DEFAULT_STATE DEFAULT_RUNDIR "/iketcpd.state"
 #define STATE_SAVE_MS 3000
 #define TICK_MS 100
-
-struct loop_item {
-	enum ev_kind kind;
-	int fd;
-	void *ptr;
-};
-
-static struct loop_item **items;
-static int nitems;
 
 /**
  * now_ms() - monotonic time in milliseconds
@@ -47,60 +42,6 @@ long long now_ms(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
-}
-
-/**
- * loop_add() - watch a file descriptor
- * @d: daemon
- * @fd: the descriptor
- * @events: EPOLLIN / EPOLLOUT
- * @kind: what it is
- * @ptr: its object
- *
- * Return: 0 or -1.
- */
-int loop_add(struct daemon *d, int fd, uint32_t events, enum ev_kind kind,
-	     void *ptr)
-{
-	struct epoll_event e = { .events = events };
-	struct loop_item *it;
-
-	if (fd >= nitems) {
-		int n = fd + 64;
-		struct loop_item **ni = realloc(items, n * sizeof(*items));
-
-		if (!ni)
-			return -1;
-		memset(ni + nitems, 0, (n - nitems) * sizeof(*items));
-		items = ni;
-		nitems = n;
-	}
-	it = malloc(sizeof(*it));
-	if (!it)
-		return -1;
-	*it = (struct loop_item){ .kind = kind, .fd = fd, .ptr = ptr };
-	e.data.ptr = it;
-	if (epoll_ctl(d->epfd, EPOLL_CTL_ADD, fd, &e)) {
-		free(it);
-		return -1;
-	}
-	free(items[fd]);
-	items[fd] = it;
-	return 0;
-}
-
-/**
- * loop_del() - stop watching a file descriptor (before closing it)
- * @d: daemon
- * @fd: the descriptor
- */
-void loop_del(struct daemon *d, int fd)
-{
-	if (fd < 0 || fd >= nitems || !items[fd])
-		return;
-	epoll_ctl(d->epfd, EPOLL_CTL_DEL, fd, NULL);
-	free(items[fd]);
-	items[fd] = NULL;
 }
 
 static void usage(FILE *f)
@@ -206,10 +147,12 @@ static void reload(struct daemon *d, const char *path, int log_override)
 	struct config nc;
 	char err[4096];
 
+	sd_notify(0, "RELOADING=1");
 	if (config_load(path, &nc, err, sizeof(err))) {
 		report_errors(err);
 		log_err("configuration not reloaded: keeping the previous one");
 		config_free(&nc);
+		sd_notify(0, "READY=1");
 		return;
 	}
 	apply_capture(d, &d->cfg, &nc);
@@ -227,6 +170,7 @@ static void reload(struct daemon *d, const char *path, int log_override)
 	peer_for_each(d, update_port, &d->cfg);
 	log_notice("configuration reloaded from %s: %d peer rules", path,
 		   d->cfg.nrules);
+	sd_notify(0, "READY=1");
 }
 
 static int on_event(const struct iketcp_event *ev, void *arg)
@@ -303,31 +247,106 @@ static void module_watch(struct daemon *d)
 		   d->cfg.nrules);
 }
 
+/* notifications handled per round of the loop, at most (then the other
+ * descriptors get their turn; the socket stays readable for the next)
+ */
+#define NL_DRAIN_MAX 256
+
 static void drain_netlink(struct daemon *d)
 {
-	bool overrun = false;
+	static int overruns;
 	int ret;
 
-	for (;;) {
-		ret = iketcp_nl_recv(&d->evt, false, on_event, d);
-		if (ret == -ENOBUFS) {
-			/* the kernel holds back what did not fit: drain, resume */
-			d->stats.enobufs++;
-			overrun = true;
-			continue;
-		}
-		if (ret == -EAGAIN || ret == -EINTR)
-			break;
-		if (ret < 0) {
-			log_err("netlink: %s", strerror(-ret));
-			break;
-		}
-	}
+	ret = iketcp_nl_drain(&d->evt, NL_DRAIN_MAX, on_event, d, &overruns);
+	if (ret < 0)
+		log_err("netlink: %s", strerror(-ret));
 	/* everything handed to us is handled: fast path entries may start */
 	if (d->nfp_pending)
 		fastpath_flush(d);
-	if (overrun && iketcp_nl_resume(&d->cmd))
-		log_warn("netlink resume: %s", d->cmd.err);
+	/* resume once the backlog is read (the kernel holds back the rest) */
+	if (overruns && ret < NL_DRAIN_MAX) {
+		d->stats.enobufs += overruns;
+		overruns = 0;
+		if (iketcp_nl_resume(&d->cmd))
+			log_warn("netlink resume: %s", d->cmd.err);
+	}
+}
+
+struct main_ctx {
+	const char *path;
+	int log_override;
+	bool running;
+	long long last_gc;
+	long long last_save;
+	long long last_watch;
+};
+
+static struct main_ctx mc;
+
+static void on_tick(struct daemon *d, int fd)
+{
+	uint64_t ticks;
+
+	if (read(fd, &ticks, sizeof(ticks)) < 0)
+		return;
+	log_rl_flush();
+	ctl_tick(d, now_ms());
+	if (now_ms() - mc.last_watch >= 1000) {
+		mc.last_watch = now_ms();
+		module_watch(d);
+	}
+	if (!d->module_ok)
+		return;
+	peer_tick(d, now_ms());
+	if (now_ms() - mc.last_save > STATE_SAVE_MS) {
+		mc.last_save = now_ms();
+		state_save(d);
+	}
+	if (now_ms() - mc.last_gc > 60000) {
+		mc.last_gc = now_ms();
+		bridge_gc(d, mc.last_gc);
+	}
+}
+
+/* one event of a batch */
+static void on_fd(struct daemon *d, enum ev_kind kind, int fd, void *ptr,
+		  uint32_t events)
+{
+	struct signalfd_siginfo si;
+
+	switch (kind) {
+	case EV_NL:
+		drain_netlink(d);
+		break;
+	case EV_LISTEN:
+		peer_accept(d, fd);
+		break;
+	case EV_CONNECT:
+		peer_connect_done(d, ptr);
+		break;
+	case EV_CTL:
+		ctl_serve(d, fd);
+		break;
+	case EV_CTL_CLIENT:
+		ctl_client_event(d, ptr, events);
+		break;
+	case EV_TIMER:
+		on_tick(d, fd);
+		break;
+	case EV_SIGNAL:
+		while (read(fd, &si, sizeof(si)) == sizeof(si)) {
+			if (si.ssi_signo == SIGHUP) {
+				reload(d, mc.path, mc.log_override);
+			} else {
+				log_notice("signal %d: stopping", si.ssi_signo);
+				mc.running = false;
+			}
+		}
+		break;
+	}
+	/* requests may have kept notifications aside */
+	if (d->module_ok && iketcp_nl_pending(&d->evt))
+		drain_netlink(d);
 }
 
 int main(int argc, char **argv)
@@ -345,12 +364,11 @@ int main(int argc, char **argv)
 	};
 	const char *path = DEFAULT_CONFIG, *ctl = DEFAULT_CTL;
 	int c, log_override = -1, sfd, tfd, ret = 1;
-	bool foreground = false, check = false, running = true;
+	bool foreground = false, check = false;
 	struct itimerspec its = {
 		.it_interval = { .tv_nsec = TICK_MS * 1000000 },
 		.it_value = { .tv_nsec = TICK_MS * 1000000 },
 	};
-	long long last_gc = 0, last_save = 0, last_watch = 0;
 	struct daemon d = {};
 	char err[4096];
 	sigset_t mask;
@@ -421,8 +439,7 @@ int main(int argc, char **argv)
 	d.started = now_ms();
 	signal(SIGPIPE, SIG_IGN);
 
-	d.epfd = epoll_create1(EPOLL_CLOEXEC);
-	if (d.epfd < 0 || module_attach(&d)) {
+	if (loop_init() || module_attach(&d)) {
 		if (d.evt.err[0] || d.cmd.err[0])
 			log_err("%s", d.evt.err[0] ? d.evt.err : d.cmd.err);
 		if (strstr(d.evt.err, "not found") || strstr(d.cmd.err, "not found"))
@@ -449,80 +466,35 @@ int main(int argc, char **argv)
 		goto out_peers;
 	apply_netns(&d);
 	state_load(&d);
+	/* (the default directory: systemd's RuntimeDirectory=, else ours) */
+	if (!strcmp(ctl, DEFAULT_CTL) && mkdir(DEFAULT_RUNDIR, 0700) &&
+	    errno != EEXIST)
+		log_warn("cannot create %s: %s", DEFAULT_RUNDIR, strerror(errno));
 	ctl_open(&d, ctl);
 	log_notice("iketcpd %s started: %d peer rules from %s", IKETCPD_VERSION,
 		   d.cfg.nrules, path);
+	/* the capture rules are installed: the IKE daemon may start */
+	sd_notifyf(0, "READY=1\nSTATUS=%d peer rules from %s", d.cfg.nrules,
+		   path);
 	drain_netlink(&d);
 
-	while (running) {
-		struct epoll_event evs[64];
-		int n = epoll_wait(d.epfd, evs, 64, -1);
-
-		if (n < 0 && errno != EINTR) {
+	mc.path = path;
+	mc.log_override = log_override;
+	mc.running = true;
+	while (mc.running) {
+		if (loop_run_once(&d, -1, on_fd) < 0) {
 			log_err("epoll: %s", strerror(errno));
 			break;
 		}
-		for (int i = 0; i < n; i++) {
-			struct loop_item *it = evs[i].data.ptr;
-			struct signalfd_siginfo si;
-			uint64_t ticks;
-
-			switch (it->kind) {
-			case EV_NL:
-				drain_netlink(&d);
-				break;
-			case EV_LISTEN:
-				peer_accept(&d, it->fd);
-				break;
-			case EV_CONNECT:
-				peer_connect_done(&d, it->ptr);
-				break;
-			case EV_CTL:
-				ctl_serve(&d, it->fd);
-				break;
-			case EV_TIMER:
-				if (read(it->fd, &ticks, sizeof(ticks)) < 0)
-					break;
-				if (now_ms() - last_watch >= 1000) {
-					last_watch = now_ms();
-					module_watch(&d);
-				}
-				if (!d.module_ok)
-					break;
-				peer_tick(&d, now_ms());
-				if (now_ms() - last_save > STATE_SAVE_MS) {
-					last_save = now_ms();
-					state_save(&d);
-				}
-				if (now_ms() - last_gc > 60000) {
-					last_gc = now_ms();
-					bridge_gc(&d, last_gc);
-				}
-				break;
-			case EV_SIGNAL:
-				while (read(it->fd, &si, sizeof(si)) == sizeof(si)) {
-					if (si.ssi_signo == SIGHUP) {
-						reload(&d, path, log_override);
-					} else {
-						log_notice("signal %d: stopping",
-							   si.ssi_signo);
-						running = false;
-					}
-				}
-				break;
-			}
-			/* requests may have kept notifications aside */
-			if (d.module_ok && iketcp_nl_pending(&d.evt))
-				drain_netlink(&d);
-		}
 	}
 	ret = 0;
+	sd_notify(0, "STOPPING=1");
 	/* refuse new connections before closing the established ones */
 	peer_unlisten(&d);
 	state_save(&d);
 	if (d.module_ok)
 		iketcp_nl_capture_flush(&d.cmd);
-	ctl_close(ctl);
+	ctl_close(&d, ctl);
 out_peers:
 	peer_close_all(&d);
 	bridge_free(&d);
@@ -531,5 +503,6 @@ out_nl:
 	iketcp_nl_close(&d.evt);
 	iketcp_nl_close(&d.cmd);
 	config_free(&d.cfg);
+	loop_exit();
 	return ret;
 }

@@ -89,7 +89,8 @@ static int nl_resolve(struct iketcp_nl *nl)
 		return ret ? ret : -EBADMSG;
 	}
 	mnl_attr_parse(nlh, sizeof(*g), nl_family_cb, tb);
-	if (!tb[CTRL_ATTR_FAMILY_ID])
+	if (!tb[CTRL_ATTR_FAMILY_ID] ||
+	    mnl_attr_validate(tb[CTRL_ATTR_FAMILY_ID], MNL_TYPE_U16))
 		return -EBADMSG;
 	nl->family = mnl_attr_get_u16(tb[CTRL_ATTR_FAMILY_ID]);
 	return 0;
@@ -214,12 +215,44 @@ struct nl_attrs {
 	int nmsg;
 };
 
+/* the scalar attributes of notifications and replies: their exact type */
+static const uint8_t nl_attr_types[IKETCP_A_MAX + 1] = {
+	[IKETCP_A_CONN_ID] = MNL_TYPE_U32,
+	[IKETCP_A_CONN_INODE] = MNL_TYPE_U64,
+	[IKETCP_A_CONN_STATE] = MNL_TYPE_U8,
+	[IKETCP_A_FRAMING] = MNL_TYPE_U8,
+	[IKETCP_A_LOCAL_PORT] = MNL_TYPE_U16,
+	[IKETCP_A_REMOTE_PORT] = MNL_TYPE_U16,
+	[IKETCP_A_REASON] = MNL_TYPE_U8,
+	[IKETCP_A_ERRNO] = MNL_TYPE_U32,
+	[IKETCP_A_PMTU] = MNL_TYPE_U32,
+	[IKETCP_A_PREFIXLEN] = MNL_TYPE_U8,
+	[IKETCP_A_CAPTURE] = MNL_TYPE_U8,
+	[IKETCP_A_TRUNCATED] = MNL_TYPE_FLAG,
+	[IKETCP_A_NONESP] = MNL_TYPE_FLAG,
+	[IKETCP_A_MAX_MSG_LEN] = MNL_TYPE_U32,
+	[IKETCP_A_FIRST_MSG_TIMEOUT] = MNL_TYPE_U32,
+	[IKETCP_A_HELPER_PORTID] = MNL_TYPE_U32,
+	[IKETCP_A_STATS] = MNL_TYPE_NESTED,
+	[IKETCP_A_NETNS_STATS] = MNL_TYPE_NESTED,
+};
+
+/* A scalar attribute of the wrong length is ignored (never read) */
+static bool nl_attr_ok(const struct nlattr *attr)
+{
+	int type = mnl_attr_get_type(attr);
+
+	if (type > IKETCP_A_MAX || !nl_attr_types[type])
+		return true;
+	return mnl_attr_validate(attr, nl_attr_types[type]) == 0;
+}
+
 static int nl_attr_cb(const struct nlattr *attr, void *data)
 {
 	struct nl_attrs *a = data;
 	int type = mnl_attr_get_type(attr);
 
-	if (type > IKETCP_A_MAX)
+	if (type > IKETCP_A_MAX || !nl_attr_ok(attr))
 		return MNL_CB_OK;
 	if (type == IKETCP_A_MSG) {
 		if (a->nmsg >= (int)(sizeof(a->msg) / sizeof(a->msg[0])))
@@ -314,6 +347,20 @@ static int nl_parse_event(const struct nlmsghdr *nlh, struct iketcp_event *ev,
 		ev->msg_len = off;
 	}
 	return 0;
+}
+
+/**
+ * iketcp_nl_parse() - decode one notification (tests, fuzzing)
+ * @nlh: the message (a whole one: nlmsg_len bytes)
+ * @ev: filled in
+ * @scratch: IKETCP_NL_BUFSZ bytes, for a message in several attributes
+ *
+ * Return: 0 or -errno.
+ */
+int iketcp_nl_parse(const struct nlmsghdr *nlh, struct iketcp_event *ev,
+		    uint8_t *scratch)
+{
+	return nl_parse_event(nlh, ev, scratch);
 }
 
 static int nl_stash(struct iketcp_nl *nl, const struct nlmsghdr *nlh)
@@ -450,6 +497,8 @@ static int nl_netns_attr_cb(const struct nlattr *attr, void *data)
 {
 	struct iketcp_netns_info *info = data;
 
+	if (!nl_attr_ok(attr))
+		return MNL_CB_OK;
 	switch (mnl_attr_get_type(attr)) {
 	case IKETCP_A_MAX_MSG_LEN:
 		info->max_msg_len = mnl_attr_get_u32(attr);
@@ -900,6 +949,39 @@ int iketcp_nl_recv(struct iketcp_nl *nl, bool wait, iketcp_event_cb cb,
 	if (ret < 0)
 		return ret;
 	return count;
+}
+
+/**
+ * iketcp_nl_drain() - handle the notifications waiting, a bounded number
+ * @nl: the helper's (registered) client
+ * @max: handle at most about this many (whole datagrams: a few more)
+ * @cb: called for each notification
+ * @arg: passed to @cb
+ * @overruns: incremented for each overrun (-ENOBUFS) the kernel reported
+ *
+ * Return: the number handled, or -errno (not -EAGAIN/-ENOBUFS). Handling
+ * stops at @max so that a flood of notifications cannot starve the other
+ * descriptors of the event loop: the rest waits for the next round.
+ */
+int iketcp_nl_drain(struct iketcp_nl *nl, int max, iketcp_event_cb cb,
+		    void *arg, int *overruns)
+{
+	int total = 0, ret;
+
+	while (total < max) {
+		ret = iketcp_nl_recv(nl, false, cb, arg);
+		if (ret == -ENOBUFS) {
+			/* the kernel holds back what did not fit */
+			(*overruns)++;
+			continue;
+		}
+		if (ret == -EAGAIN || ret == -EINTR)
+			break;
+		if (ret < 0)
+			return ret;
+		total += ret;
+	}
+	return total;
 }
 
 /**

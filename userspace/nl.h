@@ -176,6 +176,11 @@ int iketcp_nl_udp_send(struct iketcp_nl *nl, const struct iketcp_ep *local,
 		       const struct iketcp_ep *peer, bool nonesp,
 		       const void *msg, size_t len);
 
+int iketcp_nl_drain(struct iketcp_nl *nl, int max, iketcp_event_cb cb,
+		    void *arg, int *overruns);
+struct nlmsghdr;
+int iketcp_nl_parse(const struct nlmsghdr *nlh, struct iketcp_event *ev,
+		    uint8_t *scratch);
 int iketcp_nl_recv(struct iketcp_nl *nl, bool wait, iketcp_event_cb cb,
 		   void *arg);
 bool iketcp_nl_pending(const struct iketcp_nl *nl);

@@ -82,18 +82,6 @@ static int src_cmp(const void *a, const void *b)
 			   &((const struct src *)b)->key);
 }
 
-/*
- * (until the event loop's deferred free lands everywhere: a connecting
- * connection may still have its readiness event in the batch being
- * handled, it must outlive the batch)
- */
-__attribute__((weak)) void loop_defer_free(struct daemon *d, void *ptr);
-__attribute__((weak)) void loop_defer_free(struct daemon *d, void *ptr)
-{
-	(void)d;
-	free(ptr);
-}
-
 /**
  * peer_find() - the peer of a pair of addresses
  * @d: daemon
@@ -360,15 +348,11 @@ static void conn_free(struct daemon *d, struct conn *c)
 		lru_unlink(d, c);
 		src_put(d, c);
 	}
+	/* an event of this batch may still refer to it: freed after it */
+	loop_del(d, c->fd);
 	close(c->fd);
 	peer_update_cur(d, p);
-	if (c->connecting) {
-		/* its readiness may still be pending in this batch */
-		loop_del(d, c->fd);
-		loop_defer_free(d, c);
-	} else {
-		free(c);
-	}
+	loop_defer_free(d, c);
 }
 
 /* Abort a connection now (RST), forget it at once. */
@@ -565,25 +549,15 @@ void peer_unlisten(struct daemon *d)
 	d->nlisten = 0;
 }
 
-static long long listen_paused_until;
-
 /* accept() has no descriptor left: rest the listeners, do not spin */
 static void listen_pause(struct daemon *d, int err)
 {
+	if (d->nlisten && loop_paused(d->listen_fds[0]))
+		return;
 	log_rl(LOG_WARNING, "accept: %s: not accepting connections for %d ms",
 	       strerror(err), LISTEN_PAUSE_MS);
 	for (int i = 0; i < d->nlisten; i++)
-		loop_del(d, d->listen_fds[i]);
-	listen_paused_until = now_ms() + LISTEN_PAUSE_MS;
-}
-
-static void listen_resume(struct daemon *d, long long now)
-{
-	if (!listen_paused_until || now < listen_paused_until)
-		return;
-	listen_paused_until = 0;
-	for (int i = 0; i < d->nlisten; i++)
-		loop_add(d, d->listen_fds[i], EPOLLIN, EV_LISTEN, NULL);
+		loop_pause(d, d->listen_fds[i], LISTEN_PAUSE_MS);
 }
 
 static struct conn *conn_new(struct peer *p, int fd, bool originator)
@@ -729,8 +703,8 @@ void peer_accept(struct daemon *d, int lfd)
 		}
 		peer_set_originator(d, p, false);
 		p->stats.accepts++;
-		log_info("peer %s: connection accepted (port %u)",
-			 ep_str(&remote), remote.port);
+		log_rl(LOG_INFO, "peer %s: connection accepted (port %u)",
+		       ep_str(&remote), remote.port);
 	}
 }
 
@@ -789,8 +763,8 @@ void peer_connect(struct daemon *d, struct peer *p)
 		peer_schedule(d, p, true);
 		return;
 	}
-	log_info("peer %s: connecting to TCP port %u", ep_str(&p->remote),
-		 p->tcp_port);
+	log_rl(LOG_INFO, "peer %s: connecting to TCP port %u", ep_str(&p->remote),
+	       p->tcp_port);
 }
 
 /* a connect attempt failed: try again later while there is something to carry */
@@ -831,7 +805,7 @@ void peer_connect_done(struct daemon *d, struct conn *c)
 		connect_failed(d, p);
 		return;
 	}
-	log_info("peer %s: connected", ep_str(&p->remote));
+	log_rl(LOG_INFO, "peer %s: connected", ep_str(&p->remote));
 }
 
 /**
@@ -866,9 +840,9 @@ void peer_attached(struct daemon *d, const struct iketcp_event *ev)
 	if (c->originator)
 		p->next_connect = 0;	/* (the back-off resets when it lived) */
 	peer_update_cur(d, p);
-	log_info("peer %s: connection %u up (%s, generation %u)",
-		 ep_str(&p->remote), c->id,
-		 c->originator ? "opened by us" : "opened by the peer", p->gen);
+	log_rl(LOG_INFO, "peer %s: connection %u up (%s, generation %u)",
+	       ep_str(&p->remote), c->id,
+	       c->originator ? "opened by us" : "opened by the peer", p->gen);
 	/*
 	 * The module's first-message timeout is for strangers: a connection
 	 * we opened, or one from a known peer (an authenticated IKE SA runs
@@ -904,9 +878,9 @@ void peer_ended(struct daemon *d, const struct iketcp_event *ev)
 	/* a connection that dies young is retried with back-off */
 	short_lived = now_ms() - c->started < 5000 ||
 		      ev->reason >= IKETCP_REASON_LEN_SHORT;
-	log_info("peer %s: connection %u ended: %s%s", ep_str(&p->remote),
-		 c->id, iketcp_reason_str(ev->reason),
-		 ev->truncated ? " (inside a message)" : "");
+	log_rl(LOG_INFO, "peer %s: connection %u ended: %s%s", ep_str(&p->remote),
+	       c->id, iketcp_reason_str(ev->reason),
+	       ev->truncated ? " (inside a message)" : "");
 	conn_free(d, c);
 	if (!ours || peer_opened(d, p))
 		return;
@@ -1019,9 +993,9 @@ static void idle_close_accepted(struct daemon *d, struct peer *p,
 			       now - c->last_msg > d->cfg.idle_timeout * 1000LL :
 			       now - c->last_msg > d->cfg.stranger_timeout * 1000LL) {
 			d->stats.idle_closed++;
-			log_info("peer %s: accepted connection %u idle for %lld s, closing",
-				 ep_str(&p->remote), c->id,
-				 (now - c->last_msg) / 1000);
+			log_rl(LOG_INFO, "peer %s: accepted connection %u idle for %lld s, closing",
+			       ep_str(&p->remote), c->id,
+			       (now - c->last_msg) / 1000);
 			conn_abort(d, c);
 		}
 	}
@@ -1104,7 +1078,6 @@ void peer_tick(struct daemon *d, long long now)
 	struct tick t = { .d = d, .now = now };
 	struct conn *c;
 
-	listen_resume(d, now);
 	t.slow = now - last_slow >= 1000;
 	if (t.slow) {
 		last_slow = now;

@@ -17,9 +17,11 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "daemon.h"
@@ -83,14 +85,27 @@ int state_save(struct daemon *d)
 {
 	char tmp[PATH_MAX];
 	FILE *f;
-	int ret = 0;
+	int fd, ret = 0;
 
 	if (!d->state_path || !d->state_dirty)
 		return 0;
-	snprintf(tmp, sizeof(tmp), "%s.tmp", d->state_path);
-	f = fopen(tmp, "w");
-	if (!f)
-		return -errno;
+	/* a fresh private file in the same directory (never a name an
+	 * attacker could have planted a symlink at), then renamed over
+	 */
+	if (snprintf(tmp, sizeof(tmp), "%s.XXXXXX", d->state_path) >=
+	    (int)sizeof(tmp))
+		return -ENAMETOOLONG;
+	fd = mkostemp(tmp, O_CLOEXEC);
+	if (fd < 0) {
+		ret = -errno;
+		log_warn("cannot write %s: %s", d->state_path, strerror(-ret));
+		return ret;
+	}
+	if (fchmod(fd, 0600) || !(f = fdopen(fd, "w"))) {
+		ret = -errno;
+		close(fd);
+		goto out;
+	}
 	fprintf(f, "iketcpd-state 2\n");
 	peer_for_each(d, save_peer, f);
 	sa_for_each(d, save_sa, f);
@@ -100,6 +115,7 @@ int state_save(struct daemon *d)
 		ret = -EIO;
 	if (!ret && rename(tmp, d->state_path))
 		ret = -errno;
+out:
 	if (!ret)
 		d->state_dirty = false;
 	if (ret) {
@@ -107,6 +123,38 @@ int state_save(struct daemon *d)
 		unlink(tmp);
 	}
 	return ret;
+}
+
+/* The state file, if it is ours: a regular file (no symlink followed),
+ * owned by us or root, not writable by others.
+ */
+static FILE *state_open(const char *path)
+{
+	struct stat st = {};
+	FILE *f;
+	int fd;
+
+	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+	if (fd < 0) {
+		if (errno != ENOENT)
+			log_warn("not reading the state file %s: %s", path,
+				 errno == ELOOP ? "it is a symbolic link" :
+				 strerror(errno));
+		return NULL;
+	}
+	if (fstat(fd, &st) || !S_ISREG(st.st_mode) ||
+	    (st.st_uid != geteuid() && st.st_uid != 0) ||
+	    (st.st_mode & 0022)) {
+		log_warn("not reading the state file %s: not a regular file of ours (owner %u, mode %o)",
+			 path, (unsigned int)st.st_uid,
+			 (unsigned int)(st.st_mode & 07777));
+		close(fd);
+		return NULL;
+	}
+	f = fdopen(fd, "r");
+	if (!f)
+		close(fd);
+	return f;
 }
 
 /**
@@ -126,7 +174,7 @@ int state_load(struct daemon *d)
 
 	if (!d->state_path)
 		return 0;
-	f = fopen(d->state_path, "r");
+	f = state_open(d->state_path);
 	if (!f)
 		return 0;
 	while (fgets(line, sizeof(line), f)) {
