@@ -3,7 +3,9 @@
  * debug.c - fault triggers for testing the test harness itself, built only
  * with IKETCP_DEBUG=y (never in a release build). Writing to
  * /sys/kernel/debug/iketcp/warn makes the module WARN, which must turn a
- * vmrun.sh run red.
+ * vmrun.sh run red. conns_alive and nets_alive count the connection and
+ * per-netns structures not yet freed (leak tests); abort_delay_ms delays
+ * the RST after a framing violation (widens the race with a close).
  */
 #include <linux/debugfs.h>
 #include <linux/fs.h>
@@ -11,6 +13,9 @@
 #include "iketcp.h"
 
 static struct dentry *iketcp_debug_dir;
+atomic_t iketcp_debug_conns_alive = ATOMIC_INIT(0);
+atomic_t iketcp_debug_nets_alive = ATOMIC_INIT(0);
+u32 iketcp_debug_abort_delay_ms;
 
 static ssize_t iketcp_debug_warn_write(struct file *file,
 				       const char __user *buf, size_t len,
@@ -36,6 +41,12 @@ int iketcp_debug_init(void)
 	iketcp_debug_dir = debugfs_create_dir("iketcp", NULL);
 	debugfs_create_file("warn", 0200, iketcp_debug_dir, NULL,
 			    &iketcp_debug_warn_fops);
+	debugfs_create_atomic_t("conns_alive", 0400, iketcp_debug_dir,
+				&iketcp_debug_conns_alive);
+	debugfs_create_atomic_t("nets_alive", 0400, iketcp_debug_dir,
+				&iketcp_debug_nets_alive);
+	debugfs_create_u32("abort_delay_ms", 0600, iketcp_debug_dir,
+			   &iketcp_debug_abort_delay_ms);
 	return 0;
 }
 

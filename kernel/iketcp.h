@@ -139,7 +139,7 @@ struct iketcp_conn {
 	struct list_head tx_queue;
 	u32 tx_queued;
 	struct work_struct tx_work;
-	struct work_struct abort_work;
+	struct delayed_work abort_work;
 	struct delayed_work first_msg_work;
 	bool got_first;
 	struct proto *saved_prot;
@@ -299,11 +299,22 @@ int iketcp_nl_notify_captured(struct iketcp_net *in, struct sk_buff *skb,
 
 /* debug.c (IKETCP_DEBUG builds only) */
 #ifdef IKETCP_DEBUG
+extern atomic_t iketcp_debug_conns_alive;
+extern atomic_t iketcp_debug_nets_alive;
+extern u32 iketcp_debug_abort_delay_ms;
 int iketcp_debug_init(void);
 void iketcp_debug_exit(void);
+static inline void iketcp_debug_count(atomic_t *v, int d) { atomic_add(d, v); }
+static inline unsigned long iketcp_debug_abort_delay(void)
+{
+	return msecs_to_jiffies(READ_ONCE(iketcp_debug_abort_delay_ms));
+}
+#define IKETCP_DEBUG_COUNT(name, d) iketcp_debug_count(&iketcp_debug_##name, d)
 #else
 static inline int iketcp_debug_init(void) { return 0; }
 static inline void iketcp_debug_exit(void) { }
+static inline unsigned long iketcp_debug_abort_delay(void) { return 0; }
+#define IKETCP_DEBUG_COUNT(name, d) do { } while (0)
 #endif
 
 /* The connection of a socket, from its callbacks (under the socket lock) */

@@ -189,6 +189,7 @@ static int __net_init iketcp_net_init(struct net *net)
 	in->max_msg_len = IKETCP_MAX_MSG_LEN_DEFAULT;
 	in->first_msg_timeout = IKETCP_FIRST_MSG_TIMEOUT_DEFAULT;
 	iketcp_capture_net_init(in);
+	IKETCP_DEBUG_COUNT(nets_alive, 1);
 	return 0;
 }
 
@@ -202,6 +203,7 @@ static void __net_exit iketcp_net_exit(struct net *net)
 	cancel_delayed_work_sync(&in->deliver_work);
 	WARN_ON_ONCE(!xa_empty(&in->conns));
 	xa_destroy(&in->conns);
+	IKETCP_DEBUG_COUNT(nets_alive, -1);
 }
 
 static struct pernet_operations iketcp_net_ops = {

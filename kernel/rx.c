@@ -144,7 +144,8 @@ static void iketcp_rx_abort_parser(struct strparser *strp, int err)
 	net_info_ratelimited("conn %u: framing violation (reason %u), aborting\n",
 			     conn->id, conn->reason);
 	refcount_inc(&conn->refcnt);
-	if (!schedule_work(&conn->abort_work))
+	if (!schedule_delayed_work(&conn->abort_work,
+				   iketcp_debug_abort_delay()))
 		iketcp_conn_put(conn);
 }
 
@@ -195,8 +196,8 @@ int iketcp_rx_abort(struct iketcp_conn *conn, u8 reason)
  */
 void iketcp_rx_abort_work(struct work_struct *work)
 {
-	struct iketcp_conn *conn = container_of(work, struct iketcp_conn,
-						abort_work);
+	struct iketcp_conn *conn = container_of(to_delayed_work(work),
+						struct iketcp_conn, abort_work);
 
 	iketcp_rx_abort(conn, conn->reason);
 	iketcp_conn_put(conn);

@@ -123,6 +123,7 @@ static int iketcp_ulp_attach(struct sock *sk)
 	if (!conn)
 		return -ENOMEM;
 	refcount_set(&conn->refcnt, 1);
+	IKETCP_DEBUG_COUNT(conns_alive, 1);
 	conn->sk = sk;
 	conn->inet = in;
 	iketcp_framer_init(&conn->framer, IKETCP_FRAMING_RAW,
@@ -130,7 +131,7 @@ static int iketcp_ulp_attach(struct sock *sk)
 	INIT_LIST_HEAD(&conn->blocked_node);
 	INIT_LIST_HEAD(&conn->tx_queue);
 	INIT_WORK(&conn->tx_work, iketcp_tx_work);
-	INIT_WORK(&conn->abort_work, iketcp_rx_abort_work);
+	INIT_DELAYED_WORK(&conn->abort_work, iketcp_rx_abort_work);
 	INIT_DELAYED_WORK(&conn->first_msg_work, iketcp_rx_first_msg_work);
 	iketcp_addr_of(sk, conn);
 	conn->ino = sock_i_ino(sk);
@@ -176,6 +177,7 @@ static int iketcp_ulp_attach(struct sock *sk)
 err_rx:
 	iketcp_rx_detach(conn);
 err_free:
+	IKETCP_DEBUG_COUNT(conns_alive, -1);
 	kfree(conn);
 	return err;
 }
@@ -210,7 +212,7 @@ static void iketcp_close(struct sock *sk, long timeout)
 	 */
 	if (cancel_delayed_work_sync(&conn->first_msg_work))
 		iketcp_conn_put(conn);
-	iketcp_compat_disable_work_sync(&conn->abort_work);
+	iketcp_compat_disable_delayed_work_sync(&conn->abort_work);
 	iketcp_compat_disable_work_sync(&conn->tx_work);
 	iketcp_rx_detach(conn);
 	iketcp_tx_purge(conn);
@@ -254,6 +256,7 @@ void iketcp_conn_put(struct iketcp_conn *conn)
 		return;
 	iketcp_fastpath_free(conn);
 	sock_put(conn->sk);
+	IKETCP_DEBUG_COUNT(conns_alive, -1);
 	kfree_rcu(conn, rcu);
 }
 

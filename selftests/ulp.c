@@ -652,6 +652,80 @@ TEST_F(ulp, first_message_timeout_per_connection)
 	close(srv2);
 }
 
+/*
+ * A valid header announcing a long message, one more byte in a second
+ * segment, then silence: the byte waits in the socket (the parser needs
+ * more); that is the peer's delay, not our backlog.
+ */
+TEST_F(ulp, first_message_limit_not_defeated_by_one_byte)
+{
+	const struct iketcp_event *ev;
+	long long t0;
+	uint8_t m[1000];
+	int cli, srv;
+	uint32_t id;
+
+	ASSERT_EQ(0, iketcp_nl_netns_set_first_msg_timeout(&self->nl, 600));
+	id = fixture_conn(_metadata, self, variant->family, &cli, &srv);
+	mk_msg(m, sizeof(m), 0x20, 34, 1);
+	t0 = now_ms();
+	ASSERT_EQ(0, write_all(cli, m, IKETCP_IKE_HDR_LEN));
+	usleep(100000);
+	ASSERT_EQ(0, write_all(cli, m + IKETCP_IKE_HDR_LEN, 1));
+	ev = wait_end(self, id);
+	ASSERT_NE(NULL, ev) TH_LOG("not aborted %lld ms after the header",
+				   now_ms() - t0);
+	EXPECT_EQ(IKETCP_REASON_TIMEOUT, ev->reason);
+	TH_LOG("aborted after %lld ms", now_ms() - t0);
+	EXPECT_TRUE(peer_was_reset(cli));
+	close(cli);
+	close(srv);
+}
+
+/* After the first message, a message begun must still end in time */
+TEST_F(ulp, partial_message_after_first_times_out)
+{
+	const struct iketcp_event *ev;
+	struct iketcp_netns_info info;
+	uint8_t m[1000];
+	int cli, srv, cli2, srv2;
+	uint32_t id, id2;
+	long long t0, t;
+
+	ASSERT_EQ(0, iketcp_nl_netns_set_msg_timeout(&self->nl, 800))
+		TH_LOG("%s", self->nl.err);
+	ASSERT_EQ(0, iketcp_nl_netns_get(&self->nl, &info));
+	EXPECT_EQ(800, info.msg_timeout);
+	id = fixture_conn(_metadata, self, variant->family, &cli, &srv);
+	id2 = fixture_conn(_metadata, self, variant->family, &cli2, &srv2);
+	mk_msg(m, 200, 0x20, 34, 1);
+	ASSERT_EQ(0, write_all(cli, m, 200));
+	ASSERT_EQ(0, write_all(cli2, m, 200));
+	ASSERT_EQ(1, wait_msgs(self, id, 1));
+	ASSERT_EQ(1, wait_msgs(self, id2, 1));
+	/* the next one: a header and a bit, then nothing */
+	mk_msg(m, sizeof(m), 0x20, 37, 2);
+	t0 = now_ms();
+	ASSERT_EQ(0, write_all(cli, m, 100));
+	/* a slow but steady one completes within its time */
+	ASSERT_EQ(0, write_all(cli2, m, 100));
+	usleep(400000);
+	ASSERT_EQ(0, write_all(cli2, m + 100, sizeof(m) - 100));
+	ev = wait_end(self, id);
+	t = now_ms() - t0;
+	ASSERT_NE(NULL, ev);
+	EXPECT_EQ(IKETCP_REASON_TIMEOUT, ev->reason);
+	EXPECT_LE(700, t);
+	TH_LOG("partial message aborted after %lld ms", t);
+	EXPECT_TRUE(peer_was_reset(cli));
+	ASSERT_EQ(2, wait_msgs(self, id2, 2));
+	EXPECT_EQ(0, evlog_count(self->log, IKETCP_CMD_CONN_ENDED, id2));
+	close(cli);
+	close(srv);
+	close(cli2);
+	close(srv2);
+}
+
 TEST_F(ulp, counters_in_dump)
 {
 	struct iketcp_event cur;
@@ -715,30 +789,187 @@ TEST(bytes_before_attach_are_framed)
 	iketcp_nl_close(&nl);
 }
 
-TEST(helper_registers_late)
+/* Nobody would read what it receives: refused, until a helper registers */
+TEST(attach_without_helper_is_refused)
 {
 	struct iketcp_nl nl;
 	struct evlog *log = calloc(1, sizeof(*log));
 	uint8_t m[200];
-	int cli, srv, i;
+	int cli, srv;
 
+	ASSERT_NE(NULL, log);
 	ASSERT_EQ(0, new_netns());
 	ASSERT_EQ(0, tcp_pair(AF_INET, &cli, &srv));
-	ASSERT_EQ(0, ulp_attach(srv));
-	for (i = 1; i <= 5; i++) {
-		mk_msg(m, sizeof(m), 0x20, 37, i);
-		ASSERT_EQ(0, write_all(cli, m, sizeof(m)));
-	}
-	usleep(200000);
+	ASSERT_EQ(-ESRCH, ulp_attach(srv));
+	/* still a plain TCP socket */
+	ASSERT_EQ(1, send(srv, "x", 1, 0));
 	ASSERT_EQ(0, helper_open(&nl));
-	ASSERT_EQ(5, evlog_wait(&nl, log, IKETCP_CMD_MSG, 0, 5, WAIT_MS));
-	/* attach first, then the messages in order */
+	ASSERT_EQ(0, ulp_attach(srv));
+	mk_msg(m, sizeof(m), 0x20, 37, 1);
+	ASSERT_EQ(0, write_all(cli, m, sizeof(m)));
+	ASSERT_EQ(1, evlog_wait(&nl, log, IKETCP_CMD_MSG, 0, 1, WAIT_MS));
 	ASSERT_EQ(IKETCP_CMD_CONN_ATTACHED, log->ev[0].cmd);
-	for (i = 1; i <= 5; i++)
-		ASSERT_EQ(i, check_msg(log->ev[i].msg, log->ev[i].msg_len));
 	close(cli);
 	close(srv);
 	iketcp_nl_close(&nl);
+	evlog_free(log);
+	free(log);
+}
+
+/* Only CAP_NET_ADMIN (in the socket's netns) may attach */
+TEST(unprivileged_attach_eperm)
+{
+	struct iketcp_nl nl;
+	int status, cli, srv;
+	pid_t pid;
+
+	ASSERT_EQ(0, new_netns());
+	ASSERT_EQ(0, helper_open(&nl));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		int ret;
+
+		if (setresgid(65534, 65534, 65534) ||
+		    setresuid(65534, 65534, 65534))
+			_exit(10);
+		if (tcp_pair(AF_INET, &cli, &srv))
+			_exit(11);
+		ret = ulp_attach(srv);
+		if (ret)
+			fprintf(stderr, "# unprivileged attach: %s\n",
+				strerror(-ret));
+		else
+			fprintf(stderr, "# unprivileged attach succeeded\n");
+		_exit(ret == -EPERM ? 0 : 12);
+	}
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	ASSERT_TRUE(WIFEXITED(status));
+	ASSERT_EQ(0, WEXITSTATUS(status));
+	/* root still can */
+	ASSERT_EQ(0, tcp_pair(AF_INET, &cli, &srv));
+	ASSERT_EQ(0, ulp_attach(srv));
+	close(cli);
+	close(srv);
+	iketcp_nl_close(&nl);
+}
+
+/* An SO_RCVBUF below the message limit must not abort valid messages */
+TEST(small_rcvbuf_takes_large_messages)
+{
+	static uint8_t m[30000];
+	struct iketcp_nl nl;
+	struct evlog *log = calloc(1, sizeof(*log));
+	const struct iketcp_event *ev;
+	int cli, srv;
+
+	ASSERT_NE(NULL, log);
+	ASSERT_EQ(0, new_netns());
+	ASSERT_EQ(0, helper_open(&nl));
+	ASSERT_EQ(0, tcp_pair(AF_INET, &cli, &srv));
+	ASSERT_EQ(0, setsockopt(srv, SOL_SOCKET, SO_RCVBUF, &(int){ 4096 },
+				sizeof(int)));
+	ASSERT_EQ(0, ulp_attach(srv));
+	mk_msg(m, sizeof(m), 0x20, 37, 1);
+	ASSERT_EQ(0, write_all(cli, m, sizeof(m)));
+	evlog_wait(&nl, log, IKETCP_CMD_MSG, 0, 1, WAIT_MS);
+	ev = evlog_last(log, IKETCP_CMD_CONN_ENDED, 0);
+	if (ev)
+		TH_LOG("ended with reason %u", ev->reason);
+	ASSERT_EQ(NULL, ev);
+	ASSERT_EQ(1, evlog_count(log, IKETCP_CMD_MSG, 0));
+	ev = evlog_last(log, IKETCP_CMD_MSG, 0);
+	ASSERT_EQ(sizeof(m), ev->msg_len);
+	ASSERT_EQ(1, check_msg(ev->msg, ev->msg_len));
+	close(cli);
+	close(srv);
+	iketcp_nl_close(&nl);
+	evlog_free(log);
+	free(log);
+}
+
+static long debugfs_read(const char *name)
+{
+	char path[128], buf[32] = "";
+	long v = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/sys/kernel/debug/iketcp/%s", name);
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	if (fgets(buf, sizeof(buf), f))
+		v = strtol(buf, NULL, 10);
+	fclose(f);
+	return v;
+}
+
+static int debugfs_write(const char *name, long v)
+{
+	char path[128];
+	FILE *f;
+	int ret;
+
+	snprintf(path, sizeof(path), "/sys/kernel/debug/iketcp/%s", name);
+	f = fopen(path, "w");
+	if (!f)
+		return -1;
+	ret = fprintf(f, "%ld\n", v) < 0;
+	return fclose(f) || ret ? -1 : 0;
+}
+
+/*
+ * A framing violation schedules the abort (RST); the connection is closed
+ * before it runs (the delay widens that window): everything must still be
+ * freed, the connection, its socket and thereby its netns.
+ */
+TEST(abort_then_close_frees_everything)
+{
+	long conns0 = debugfs_read("conns_alive");
+	long nets0 = debugfs_read("nets_alive");
+	long conns = -1, nets = -1;
+	int status, i;
+	pid_t pid;
+
+	if (conns0 < 0 || nets0 < 0 || debugfs_write("abort_delay_ms", 300))
+		SKIP(return, "needs an IKETCP_DEBUG=y build and debugfs");
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		struct iketcp_nl nl;
+		uint8_t m[28];
+		int cli, srv;
+
+		if (new_netns() || helper_open(&nl))
+			_exit(10);
+		mk_msg(m, sizeof(m), 0x30, 34, 1);	/* bad version */
+		for (i = 0; i < 30; i++) {
+			if (tcp_pair(AF_INET, &cli, &srv) || ulp_attach(srv))
+				_exit(11);
+			if (write_all(cli, m, sizeof(m)))
+				_exit(12);
+			usleep(20000);	/* parsed: the abort is pending */
+			close(srv);
+			close(cli);
+		}
+		iketcp_nl_close(&nl);
+		_exit(0);
+	}
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	debugfs_write("abort_delay_ms", 0);
+	ASSERT_TRUE(WIFEXITED(status));
+	ASSERT_EQ(0, WEXITSTATUS(status));
+	for (i = 0; i < 200; i++) {
+		conns = debugfs_read("conns_alive");
+		nets = debugfs_read("nets_alive");
+		if (conns == conns0 && nets == nets0)
+			break;
+		usleep(100000);
+	}
+	TH_LOG("conns_alive %ld (before %ld), nets_alive %ld (before %ld)",
+	       conns, conns0, nets, nets0);
+	EXPECT_EQ(conns0, conns);
+	EXPECT_EQ(nets0, nets);
 }
 
 TEST(second_helper_is_refused_until_first_leaves)

@@ -28,6 +28,8 @@
 #define IKETCP_MAX_MSG_LEN_CEILING	65535
 /* Default time a new connection has to deliver its first message (ms) */
 #define IKETCP_FIRST_MSG_TIMEOUT_DEFAULT	10000
+/* Default time a peer has to complete a message once it began it (ms) */
+#define IKETCP_MSG_TIMEOUT_DEFAULT	30000
 /* IKE SAs per connection with a fast path entry (IKETCP_CMD_FASTPATH_ADD) */
 #define IKETCP_FASTPATH_MAX	4
 
@@ -106,7 +108,8 @@ enum iketcp_conn_state {
  *	note below)
  * @IKETCP_CMD_NETNS_GET: netns parameters and counters
  * @IKETCP_CMD_NETNS_SET: set netns parameters (IKETCP_A_MAX_MSG_LEN,
- *	IKETCP_A_FIRST_MSG_TIMEOUT)
+ *	IKETCP_A_FIRST_MSG_TIMEOUT, IKETCP_A_MSG_TIMEOUT; the timeouts apply
+ *	to connections attached afterwards)
  * @IKETCP_CMD_CONN_GET: one connection (IKETCP_A_CONN_ID) or a dump of all
  *	connections of the netns, with state and IKETCP_A_STATS
  * @IKETCP_CMD_CONN_SEND: send IKETCP_A_MSG, exactly one whole IKE message,
@@ -245,6 +248,10 @@ enum iketcp_cmd {
  * @IKETCP_A_RX_SEQ: u64, IKETCP_CMD_MSG notifications of a connection the
  *	helper has handled
  * @IKETCP_A_MAX_RATE: u32, messages per second, 0 for no limit
+ * @IKETCP_A_MSG_TIMEOUT: u32, ms a peer has to complete a message once its
+ *	first byte arrived (every message, the first included; our own
+ *	backlog does not count), 0 for no limit; the connection is aborted
+ *	with IKETCP_REASON_TIMEOUT. Default IKETCP_MSG_TIMEOUT_DEFAULT
  * @__IKETCP_A_MAX: internal
  * @IKETCP_A_MAX: highest value
  */
@@ -279,6 +286,7 @@ enum iketcp_attr {
 	IKETCP_A_SPI_R,
 	IKETCP_A_RX_SEQ,
 	IKETCP_A_MAX_RATE,
+	IKETCP_A_MSG_TIMEOUT,
 
 	__IKETCP_A_MAX,
 	IKETCP_A_MAX = __IKETCP_A_MAX - 1
