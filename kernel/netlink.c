@@ -30,6 +30,12 @@ static struct netlink_range_validation iketcp_max_rate_range = {
 	.max = IKETCP_MAX_RATE_CEILING,
 };
 
+/* (NLA_POLICY_MIN() holds an s16 only) */
+static struct netlink_range_validation iketcp_mem_limit_range = {
+	.min = IKETCP_MAX_MSG_LEN_CEILING,
+	.max = U32_MAX,
+};
+
 static struct netlink_range_validation iketcp_first_msg_timeout_range = {
 	.min = 0,
 	.max = 3600 * 1000,
@@ -59,7 +65,8 @@ static const struct nla_policy iketcp_policy[IKETCP_A_MAX + 1] = {
 		NLA_POLICY_FULL_RANGE(NLA_U32, &iketcp_max_rate_range),
 	[IKETCP_A_MSG_TIMEOUT] =
 		NLA_POLICY_FULL_RANGE(NLA_U32, &iketcp_first_msg_timeout_range),
-	[IKETCP_A_MEM_LIMIT] = NLA_POLICY_MIN(NLA_U32, IKETCP_MAX_MSG_LEN_CEILING),
+	[IKETCP_A_MEM_LIMIT] =
+		NLA_POLICY_FULL_RANGE(NLA_U32, &iketcp_mem_limit_range),
 };
 
 static struct genl_family iketcp_family;
