@@ -749,7 +749,9 @@ TEST_F(ulp, counters_in_dump)
 	EXPECT_EQ(0, cur.stats[IKETCP_STAT_FRAMING_ERRORS]);
 }
 
-/* Out-of-range values are refused by the policy, before any lookup */
+/* Out-of-range values are refused by the policy (ERANGE), before any
+ * lookup
+ */
 TEST_F(ulp, policy_ranges)
 {
 	struct iketcp_fastpath_req fp = {
@@ -763,15 +765,15 @@ TEST_F(ulp, policy_ranges)
 	mk_msg(m, sizeof(m), 0x20, 34, 1);
 	a.addr.v4.s_addr = htonl(INADDR_LOOPBACK);
 	b.addr.v4.s_addr = htonl(INADDR_LOOPBACK);
-	EXPECT_EQ(-EINVAL, iketcp_nl_fastpath_add(&self->nl, &fp));
+	EXPECT_EQ(-ERANGE, iketcp_nl_fastpath_add(&self->nl, &fp));
 	TH_LOG("max_rate 0xffffffff: %s", self->nl.err);
 	EXPECT_NE(NULL, strstr(self->nl.err, "out of range"));
-	EXPECT_EQ(-EINVAL, iketcp_nl_udp_send(&self->nl, &a, &b, false, m,
+	EXPECT_EQ(-ERANGE, iketcp_nl_udp_send(&self->nl, &a, &b, false, m,
 					      sizeof(m)));
 	TH_LOG("remote port 0: %s", self->nl.err);
 	EXPECT_NE(NULL, strstr(self->nl.err, "out of range"));
 	b.port = 500;
-	EXPECT_EQ(-EINVAL, iketcp_nl_udp_inject(&self->nl, &a, &b, false, m,
+	EXPECT_EQ(-ERANGE, iketcp_nl_udp_inject(&self->nl, &a, &b, false, m,
 						sizeof(m), -1));
 	TH_LOG("ifindex -1: %s", self->nl.err);
 	EXPECT_NE(NULL, strstr(self->nl.err, "out of range"));
