@@ -6,6 +6,7 @@
 #ifndef IKETCP_H
 #define IKETCP_H
 
+#include <linux/delay.h>
 #include <linux/list.h>
 #include <linux/mutex.h>
 #include <linux/netfilter.h>
@@ -104,6 +105,7 @@ struct iketcp_capture_rule {
  * @sk_errno: socket error when the stream ended
  * @truncated: the stream ended inside a message
  * @rx_held: a received message the helper could not take yet
+ * @rx_held_mem: its bytes counted in iketcp_net::mem_used
  * @blocked_node: entry in iketcp_net::blocked
  * @tx_queue: messages waiting to be written (struct iketcp_txmsg)
  * @tx_queued: bytes in @tx_queue not yet written
@@ -111,6 +113,7 @@ struct iketcp_capture_rule {
  * @abort_work: aborts the connection (RST) after a framing violation
  * @first_msg_work: aborts it when no first message came in time
  * @got_first: a complete message arrived
+ * @first_msg_ms: the first-message period of this connection, 0: none
  * @saved_prot: the socket's proto before attaching
  * @saved_data_ready: saved socket callback, restored on detach
  * @saved_write_space: saved socket callback, restored on detach
@@ -135,13 +138,15 @@ struct iketcp_conn {
 	int sk_errno;
 	bool truncated;
 	struct sk_buff *rx_held;
+	u32 rx_held_mem;
 	struct list_head blocked_node;
 	struct list_head tx_queue;
 	u32 tx_queued;
 	struct work_struct tx_work;
-	struct work_struct abort_work;
+	struct delayed_work abort_work;
 	struct delayed_work first_msg_work;
 	bool got_first;
+	u32 first_msg_ms;
 	struct proto *saved_prot;
 	void (*saved_data_ready)(struct sock *sk);
 	void (*saved_write_space)(struct sock *sk);
@@ -153,14 +158,19 @@ struct iketcp_conn {
 /**
  * struct iketcp_net - per network namespace state
  * @net: the namespace
- * @lock: protects @helper_portid, @blocked and the counters below
+ * @lock: protects @helper_portid, @helper_sk (changes) and @blocked
  * @helper_portid: netlink port of the registered helper, 0 if none
+ * @helper_sk: the helper's netlink socket (a reference is held), RCU
  * @conns: connections by id (RCU lookups, xa_lock for changes)
  * @next_id: cyclic id allocation hint
  * @blocked: connections with held-back notifications, oldest first
  * @deliver_work: delivers held-back notifications
  * @max_msg_len: largest IKE message accepted and sent
  * @first_msg_timeout: ms a connection has for its first message, 0: none
+ * @msg_timeout: ms a peer has to complete a message it began, 0: none
+ * @mem_limit: bytes all send queues and held messages may take together
+ * @mem_used: bytes they take now
+ * @mem_refusals: sends refused for @mem_limit or the socket's limits
  * @conns_total: connections attached since the netns began
  * @aborts: connections aborted for framing violations
  * @rx_msgs: messages delivered
@@ -177,21 +187,27 @@ struct iketcp_conn {
  * @fast_msgs: messages delivered by the fast path
  * @fast_fallbacks: fast path messages handed to the helper instead
  * @first_msg_timeouts: connections aborted for a late first message
+ * @msg_timeouts: connections aborted for a message not completed in time
  */
 struct iketcp_net {
 	struct net *net;
 	spinlock_t lock; /* see the kernel-doc above */
 	u32 helper_portid;
+	struct sock __rcu *helper_sk;
 	struct xarray conns;
 	u32 next_id;
 	struct list_head blocked;
 	struct delayed_work deliver_work;
 	u32 max_msg_len;
 	u32 first_msg_timeout;
-	u64 conns_total;
-	u64 aborts;
-	u64 rx_msgs;
-	u64 backpressure;
+	u32 msg_timeout;
+	u32 mem_limit;
+	atomic64_t mem_used;
+	atomic64_t mem_refusals;
+	atomic64_t conns_total;
+	atomic64_t aborts;
+	atomic64_t rx_msgs;
+	atomic64_t backpressure;
 	bool exiting;
 	struct mutex capture_lock; /* see the kernel-doc above */
 	struct list_head capture_rules;
@@ -204,7 +220,13 @@ struct iketcp_net {
 	atomic64_t fast_msgs;
 	atomic64_t fast_fallbacks;
 	atomic64_t first_msg_timeouts;
+	atomic64_t msg_timeouts;
 };
+
+/* Receive buffer an attached socket gets at least: the strparser refuses
+ * messages larger than sk_rcvbuf (and needs them whole in the socket).
+ */
+#define IKETCP_MIN_RCVBUF	(2 * (IKETCP_MAX_MSG_LEN_CEILING + 1))
 
 /**
  * struct iketcp_txmsg - a message queued for sending
@@ -224,7 +246,7 @@ struct iketcp_txmsg {
 int iketcp_netns_init(void);
 void iketcp_netns_exit(void);
 struct iketcp_net *iketcp_net(const struct net *net);
-int iketcp_helper_register(struct iketcp_net *in, u32 portid);
+int iketcp_helper_register(struct iketcp_net *in, u32 portid, struct sock *sk);
 void iketcp_helper_resume(struct iketcp_net *in);
 u32 iketcp_helper_portid(struct iketcp_net *in);
 void iketcp_block(struct iketcp_net *in, struct iketcp_conn *conn);
@@ -248,6 +270,10 @@ void iketcp_rx_first_msg_work(struct work_struct *work);
 int iketcp_rx_set_first_msg_timeout(struct iketcp_conn *conn, u32 ms);
 void iketcp_rx_arm_first_msg(struct iketcp_conn *conn, u32 ms);
 void iketcp_rx_detach(struct iketcp_conn *conn);
+
+/* netns.c: the netns memory cap (iketcp_net::mem_limit) */
+bool iketcp_mem_charge(struct iketcp_conn *conn, u32 size);
+void iketcp_mem_uncharge(struct iketcp_conn *conn, u32 size);
 
 /* tx.c */
 int iketcp_tx_send(struct iketcp_conn *conn, const u8 *msg, u32 len,
@@ -299,11 +325,49 @@ int iketcp_nl_notify_captured(struct iketcp_net *in, struct sk_buff *skb,
 
 /* debug.c (IKETCP_DEBUG builds only) */
 #ifdef IKETCP_DEBUG
+extern atomic_t iketcp_debug_conns_alive;
+extern atomic_t iketcp_debug_nets_alive;
+extern u32 iketcp_debug_abort_delay_ms;
+extern bool iketcp_debug_fail_conn_id_once;
+extern u32 iketcp_debug_urelease_delay_ms;
 int iketcp_debug_init(void);
 void iketcp_debug_exit(void);
+static inline void iketcp_debug_conns(int d)
+{
+	atomic_add(d, &iketcp_debug_conns_alive);
+}
+
+static inline void iketcp_debug_nets(int d)
+{
+	atomic_add(d, &iketcp_debug_nets_alive);
+}
+
+static inline unsigned long iketcp_debug_abort_delay(void)
+{
+	return msecs_to_jiffies(READ_ONCE(iketcp_debug_abort_delay_ms));
+}
+/* fail_conn_id: the next attach fails to get an id (error path test) */
+static inline bool iketcp_debug_fail_conn_id(void)
+{
+	return xchg(&iketcp_debug_fail_conn_id_once, false);
+}
+
+/* urelease_delay_ms: the helper's release waits before it is forgotten */
+static inline void iketcp_debug_urelease_delay(void)
+{
+	u32 ms = READ_ONCE(iketcp_debug_urelease_delay_ms);
+
+	if (ms)
+		msleep(ms);
+}
 #else
+static inline bool iketcp_debug_fail_conn_id(void) { return false; }
+static inline void iketcp_debug_urelease_delay(void) { }
 static inline int iketcp_debug_init(void) { return 0; }
 static inline void iketcp_debug_exit(void) { }
+static inline unsigned long iketcp_debug_abort_delay(void) { return 0; }
+static inline void iketcp_debug_conns(int d) { }
+static inline void iketcp_debug_nets(int d) { }
 #endif
 
 /* The connection of a socket, from its callbacks (under the socket lock) */

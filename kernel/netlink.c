@@ -20,6 +20,22 @@ static struct netlink_range_validation iketcp_max_msg_len_range = {
 	.max = IKETCP_MAX_MSG_LEN_CEILING,
 };
 
+static struct netlink_range_validation iketcp_ifindex_range = {
+	.min = 1,
+	.max = INT_MAX,
+};
+
+static struct netlink_range_validation iketcp_max_rate_range = {
+	.min = 0,
+	.max = IKETCP_MAX_RATE_CEILING,
+};
+
+/* (NLA_POLICY_MIN() holds an s16 only) */
+static struct netlink_range_validation iketcp_mem_limit_range = {
+	.min = IKETCP_MAX_MSG_LEN_CEILING,
+	.max = U32_MAX,
+};
+
 static struct netlink_range_validation iketcp_first_msg_timeout_range = {
 	.min = 0,
 	.max = 3600 * 1000,
@@ -32,20 +48,25 @@ static const struct nla_policy iketcp_policy[IKETCP_A_MAX + 1] = {
 		NLA_POLICY_FULL_RANGE(NLA_U32, &iketcp_max_msg_len_range),
 	[IKETCP_A_LOCAL_IPV4] = NLA_POLICY_EXACT_LEN(sizeof(__be32)),
 	[IKETCP_A_LOCAL_IPV6] = NLA_POLICY_EXACT_LEN(sizeof(struct in6_addr)),
-	[IKETCP_A_LOCAL_PORT] = { .type = NLA_U16 },
+	[IKETCP_A_LOCAL_PORT] = NLA_POLICY_MIN(NLA_U16, 1),
 	[IKETCP_A_REMOTE_IPV4] = NLA_POLICY_EXACT_LEN(sizeof(__be32)),
 	[IKETCP_A_REMOTE_IPV6] = NLA_POLICY_EXACT_LEN(sizeof(struct in6_addr)),
-	[IKETCP_A_REMOTE_PORT] = { .type = NLA_U16 },
+	[IKETCP_A_REMOTE_PORT] = NLA_POLICY_MIN(NLA_U16, 1),
 	[IKETCP_A_PREFIXLEN] = NLA_POLICY_MAX(NLA_U8, 128),
 	[IKETCP_A_CAPTURE] = NLA_POLICY_MAX(NLA_U8, 1),
 	[IKETCP_A_NONESP] = { .type = NLA_FLAG },
-	[IKETCP_A_IFINDEX] = { .type = NLA_U32 },
+	[IKETCP_A_IFINDEX] = NLA_POLICY_FULL_RANGE(NLA_U32, &iketcp_ifindex_range),
 	[IKETCP_A_FIRST_MSG_TIMEOUT] =
 		NLA_POLICY_FULL_RANGE(NLA_U32, &iketcp_first_msg_timeout_range),
 	[IKETCP_A_SPI_I] = NLA_POLICY_MIN(NLA_U64, 1),
 	[IKETCP_A_SPI_R] = NLA_POLICY_MIN(NLA_U64, 1),
 	[IKETCP_A_RX_SEQ] = { .type = NLA_U64 },
-	[IKETCP_A_MAX_RATE] = { .type = NLA_U32 },
+	[IKETCP_A_MAX_RATE] =
+		NLA_POLICY_FULL_RANGE(NLA_U32, &iketcp_max_rate_range),
+	[IKETCP_A_MSG_TIMEOUT] =
+		NLA_POLICY_FULL_RANGE(NLA_U32, &iketcp_first_msg_timeout_range),
+	[IKETCP_A_MEM_LIMIT] =
+		NLA_POLICY_FULL_RANGE(NLA_U32, &iketcp_mem_limit_range),
 };
 
 static struct genl_family iketcp_family;
@@ -504,7 +525,7 @@ static int iketcp_nl_register(struct sk_buff *skb, struct genl_info *info)
 	struct iketcp_net *in = iketcp_net(genl_info_net(info));
 	int err;
 
-	err = iketcp_helper_register(in, info->snd_portid);
+	err = iketcp_helper_register(in, info->snd_portid, NETLINK_CB(skb).sk);
 	if (err)
 		NL_SET_ERR_MSG_MOD(info->extack,
 				   "another helper is registered in this netns");
@@ -532,11 +553,14 @@ static int iketcp_nl_netns_get(struct sk_buff *skb, struct genl_info *info)
 	xa_for_each(&in->conns, id, conn)
 		st[IKETCP_NS_STAT_CONNS]++;
 	rcu_read_unlock();
+	st[IKETCP_NS_STAT_CONNS_TOTAL] = atomic64_read(&in->conns_total);
+	st[IKETCP_NS_STAT_ABORTS] = atomic64_read(&in->aborts);
+	st[IKETCP_NS_STAT_RX_MSGS] = atomic64_read(&in->rx_msgs);
+	st[IKETCP_NS_STAT_BACKPRESSURE] = atomic64_read(&in->backpressure);
+	st[IKETCP_NS_STAT_MSG_TIMEOUTS] = atomic64_read(&in->msg_timeouts);
+	st[IKETCP_NS_STAT_MEM_USED] = atomic64_read(&in->mem_used);
+	st[IKETCP_NS_STAT_MEM_REFUSALS] = atomic64_read(&in->mem_refusals);
 	spin_lock_bh(&in->lock);
-	st[IKETCP_NS_STAT_CONNS_TOTAL] = in->conns_total;
-	st[IKETCP_NS_STAT_ABORTS] = in->aborts;
-	st[IKETCP_NS_STAT_RX_MSGS] = in->rx_msgs;
-	st[IKETCP_NS_STAT_BACKPRESSURE] = in->backpressure;
 	list_for_each_entry(conn, &in->blocked, blocked_node)
 		st[IKETCP_NS_STAT_HELD]++;
 	spin_unlock_bh(&in->lock);
@@ -559,6 +583,9 @@ static int iketcp_nl_netns_get(struct sk_buff *skb, struct genl_info *info)
 	if (nla_put_u32(msg, IKETCP_A_MAX_MSG_LEN, READ_ONCE(in->max_msg_len)) ||
 	    nla_put_u32(msg, IKETCP_A_FIRST_MSG_TIMEOUT,
 			READ_ONCE(in->first_msg_timeout)) ||
+	    nla_put_u32(msg, IKETCP_A_MSG_TIMEOUT,
+			READ_ONCE(in->msg_timeout)) ||
+	    nla_put_u32(msg, IKETCP_A_MEM_LIMIT, READ_ONCE(in->mem_limit)) ||
 	    nla_put_u32(msg, IKETCP_A_HELPER_PORTID, iketcp_helper_portid(in)))
 		goto err_free;
 	nest = nla_nest_start(msg, IKETCP_A_NETNS_STATS);
@@ -582,7 +609,9 @@ static int iketcp_nl_netns_set(struct sk_buff *skb, struct genl_info *info)
 	struct iketcp_net *in = iketcp_net(genl_info_net(info));
 
 	if (!info->attrs[IKETCP_A_MAX_MSG_LEN] &&
-	    !info->attrs[IKETCP_A_FIRST_MSG_TIMEOUT]) {
+	    !info->attrs[IKETCP_A_FIRST_MSG_TIMEOUT] &&
+	    !info->attrs[IKETCP_A_MSG_TIMEOUT] &&
+	    !info->attrs[IKETCP_A_MEM_LIMIT]) {
 		NL_SET_ERR_MSG_MOD(info->extack, "nothing to set");
 		return -EINVAL;
 	}
@@ -592,6 +621,12 @@ static int iketcp_nl_netns_set(struct sk_buff *skb, struct genl_info *info)
 	if (info->attrs[IKETCP_A_FIRST_MSG_TIMEOUT])
 		WRITE_ONCE(in->first_msg_timeout,
 			   nla_get_u32(info->attrs[IKETCP_A_FIRST_MSG_TIMEOUT]));
+	if (info->attrs[IKETCP_A_MSG_TIMEOUT])
+		WRITE_ONCE(in->msg_timeout,
+			   nla_get_u32(info->attrs[IKETCP_A_MSG_TIMEOUT]));
+	if (info->attrs[IKETCP_A_MEM_LIMIT])
+		WRITE_ONCE(in->mem_limit,
+			   nla_get_u32(info->attrs[IKETCP_A_MEM_LIMIT]));
 	return 0;
 }
 

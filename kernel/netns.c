@@ -33,11 +33,35 @@ struct iketcp_net *iketcp_net(const struct net *net)
  * iketcp_helper_portid() - netlink port of the netns helper
  * @in: the per-netns state
  *
- * Return: the port id, 0 if no helper is registered.
+ * The helper is its socket, not its port id: once that socket is closing
+ * (orphaned, before the NETLINK_URELEASE notifier forgets it) another
+ * socket may already have bound the same port id, and must not receive
+ * what was meant for the helper.
+ *
+ * Return: the port id, 0 if no helper is registered or it is closing.
  */
 u32 iketcp_helper_portid(struct iketcp_net *in)
 {
-	return READ_ONCE(in->helper_portid);
+	struct sock *sk;
+	u32 portid = 0;
+
+	rcu_read_lock();
+	sk = rcu_dereference(in->helper_sk);
+	if (sk && !sock_flag(sk, SOCK_DEAD))
+		portid = READ_ONCE(in->helper_portid);
+	rcu_read_unlock();
+	return portid;
+}
+
+/* Drop the reference on a former helper's socket, once no reader of
+ * iketcp_net::helper_sk can still look at it.
+ */
+static void iketcp_helper_put(struct sock *sk)
+{
+	if (!sk)
+		return;
+	synchronize_rcu();
+	sock_put(sk);
 }
 
 static void iketcp_kick(struct iketcp_net *in, unsigned long delay)
@@ -54,19 +78,31 @@ static void iketcp_kick(struct iketcp_net *in, unsigned long delay)
  * iketcp_helper_register() - make a netlink socket the netns helper
  * @in: the per-netns state
  * @portid: its netlink port id
+ * @sk: the socket (a reference is kept while it is the helper)
  *
+ * Context: process, may sleep.
  * Return: 0, or -EBUSY if another helper is registered.
  */
-int iketcp_helper_register(struct iketcp_net *in, u32 portid)
+int iketcp_helper_register(struct iketcp_net *in, u32 portid, struct sock *sk)
 {
+	struct sock *cur, *old = NULL;
 	int ret = 0;
 
 	spin_lock_bh(&in->lock);
-	if (in->helper_portid && in->helper_portid != portid)
+	cur = rcu_dereference_protected(in->helper_sk,
+					lockdep_is_held(&in->lock));
+	if (cur == sk) {
+		/* registered already */
+	} else if (cur && !sock_flag(cur, SOCK_DEAD)) {
 		ret = -EBUSY;
-	else
+	} else {
+		old = cur;
+		sock_hold(sk);
 		WRITE_ONCE(in->helper_portid, portid);
+		rcu_assign_pointer(in->helper_sk, sk);
+	}
 	spin_unlock_bh(&in->lock);
+	iketcp_helper_put(old);
 	if (!ret)
 		iketcp_kick(in, 0);
 	return ret;
@@ -79,6 +115,44 @@ int iketcp_helper_register(struct iketcp_net *in, u32 portid)
 void iketcp_helper_resume(struct iketcp_net *in)
 {
 	iketcp_kick(in, 0);
+}
+
+/**
+ * iketcp_mem_charge() - take queue memory for a connection: counted in its
+ *	netns (capped) and charged to its socket
+ * @conn: the connection, socket locked
+ * @size: bytes
+ *
+ * Return: true if taken (give it back with iketcp_mem_uncharge()), false
+ * if the netns cap or the socket's memory limits refuse it (counted).
+ */
+bool iketcp_mem_charge(struct iketcp_conn *conn, u32 size)
+{
+	struct iketcp_net *in = conn->inet;
+	struct sock *sk = conn->sk;
+
+	if (atomic64_add_return(size, &in->mem_used) > READ_ONCE(in->mem_limit))
+		goto err_refuse;
+	if (!sk_wmem_schedule(sk, size))
+		goto err_refuse;
+	sk_mem_charge(sk, size);
+	return true;
+
+err_refuse:
+	atomic64_sub(size, &in->mem_used);
+	atomic64_inc(&in->mem_refusals);
+	return false;
+}
+
+/**
+ * iketcp_mem_uncharge() - give back what iketcp_mem_charge() took
+ * @conn: the connection, socket locked
+ * @size: bytes
+ */
+void iketcp_mem_uncharge(struct iketcp_conn *conn, u32 size)
+{
+	atomic64_sub(size, &conn->inet->mem_used);
+	sk_mem_uncharge(conn->sk, size);
 }
 
 /**
@@ -156,20 +230,32 @@ static int iketcp_netlink_notify(struct notifier_block *nb,
 				 unsigned long state, void *ptr)
 {
 	struct netlink_notify *n = ptr;
+	struct sock *sk = NULL;
 	struct iketcp_net *in;
-	bool gone;
 
 	if (state != NETLINK_URELEASE || n->protocol != NETLINK_GENERIC)
 		return NOTIFY_DONE;
 	in = iketcp_net(n->net);
+	if (READ_ONCE(in->helper_portid) == n->portid)
+		iketcp_debug_urelease_delay();
 	spin_lock_bh(&in->lock);
-	gone = in->helper_portid == n->portid;
-	if (gone)
-		WRITE_ONCE(in->helper_portid, 0);
+	/* the helper's socket, not a new helper that rebound its port id */
+	if (in->helper_portid == n->portid) {
+		sk = rcu_dereference_protected(in->helper_sk,
+					       lockdep_is_held(&in->lock));
+		if (sk && sock_flag(sk, SOCK_DEAD)) {
+			RCU_INIT_POINTER(in->helper_sk, NULL);
+			WRITE_ONCE(in->helper_portid, 0);
+		} else {
+			sk = NULL;
+		}
+	}
 	spin_unlock_bh(&in->lock);
 	/* The capture rules were the helper's: the daemon talks UDP again */
-	if (gone)
+	if (sk) {
 		iketcp_capture_flush(in);
+		iketcp_helper_put(sk);
+	}
 	return NOTIFY_DONE;
 }
 
@@ -188,7 +274,10 @@ static int __net_init iketcp_net_init(struct net *net)
 	INIT_DELAYED_WORK(&in->deliver_work, iketcp_deliver_work);
 	in->max_msg_len = IKETCP_MAX_MSG_LEN_DEFAULT;
 	in->first_msg_timeout = IKETCP_FIRST_MSG_TIMEOUT_DEFAULT;
+	in->msg_timeout = IKETCP_MSG_TIMEOUT_DEFAULT;
+	in->mem_limit = IKETCP_MEM_LIMIT_DEFAULT;
 	iketcp_capture_net_init(in);
+	iketcp_debug_nets(1);
 	return 0;
 }
 
@@ -202,6 +291,9 @@ static void __net_exit iketcp_net_exit(struct net *net)
 	cancel_delayed_work_sync(&in->deliver_work);
 	WARN_ON_ONCE(!xa_empty(&in->conns));
 	xa_destroy(&in->conns);
+	/* its socket holds the netns: gone, and forgotten, already */
+	iketcp_helper_put(rcu_dereference_protected(in->helper_sk, true));
+	iketcp_debug_nets(-1);
 }
 
 static struct pernet_operations iketcp_net_ops = {

@@ -16,6 +16,7 @@ static int iketcp_rx_parse(struct strparser *strp, struct sk_buff *skb)
 	struct iketcp_conn *conn = container_of(strp, struct iketcp_conn, strp);
 	struct strp_msg *rxm = strp_msg(skb);
 	u8 peek[IKETCP_FRAME_PEEK_MAX];
+	struct iketcp_framer fr;
 	struct iketcp_frame f;
 	size_t avail;
 	int ret;
@@ -24,8 +25,10 @@ static int iketcp_rx_parse(struct strparser *strp, struct sk_buff *skb)
 	if (skb_copy_bits(skb, rxm->offset, peek, avail))
 		return -EINVAL;
 
-	conn->framer.max_len = READ_ONCE(conn->inet->max_msg_len);
-	ret = iketcp_frame_parse(&conn->framer, peek, avail, &f);
+	/* the limit of now, on a copy (iketcp_tx_send() reads the mode) */
+	iketcp_framer_init(&fr, conn->framer.mode,
+			   READ_ONCE(conn->inet->max_msg_len));
+	ret = iketcp_frame_parse(&fr, peek, avail, &f);
 	if (ret > 0)
 		return f.len;
 	if (ret == 0)
@@ -34,17 +37,26 @@ static int iketcp_rx_parse(struct strparser *strp, struct sk_buff *skb)
 	return -EPROTO;
 }
 
-/* Hold @skb (may be NULL) and stop reading until the helper takes it. */
+/* Hold @skb (may be NULL) and stop reading until the helper takes it.
+ * The message counts as the socket's received data again (the stream
+ * parser took it out of the receive queue), so that the window shrinks
+ * and ss/sockstat show it, and in the netns memory.
+ */
 static void iketcp_rx_hold(struct iketcp_conn *conn, struct sk_buff *skb)
 {
 	struct iketcp_net *in = conn->inet;
+	struct sock *sk = conn->sk;
 
+	if (skb && !skb->sk && sk_rmem_schedule(sk, skb, skb->truesize))
+		skb_set_owner_r(skb, sk);
+	if (skb) {
+		conn->rx_held_mem = skb->truesize;
+		atomic64_add(conn->rx_held_mem, &in->mem_used);
+	}
 	conn->rx_held = skb;
 	strp_pause(&conn->strp);
 	conn->stats.backpressure++;
-	spin_lock_bh(&in->lock);
-	in->backpressure++;
-	spin_unlock_bh(&in->lock);
+	atomic64_inc(&in->backpressure);
 	iketcp_block(in, conn);
 }
 
@@ -54,9 +66,7 @@ static void iketcp_rx_delivered(struct iketcp_conn *conn, struct sk_buff *skb)
 
 	conn->stats.rx_msgs++;
 	conn->stats.rx_bytes += strp_msg(skb)->full_len;
-	spin_lock_bh(&in->lock);
-	in->rx_msgs++;
-	spin_unlock_bh(&in->lock);
+	atomic64_inc(&in->rx_msgs);
 	consume_skb(skb);
 }
 
@@ -125,26 +135,55 @@ static int iketcp_rx_read_done(struct strparser *strp, int err)
 	return err;
 }
 
-/* A framing violation: the parser stopped; abort the connection. */
+/* Free or hand on the held message: @deliver it, or drop it. Socket locked. */
+static void iketcp_rx_unhold(struct iketcp_conn *conn, bool deliver)
+{
+	struct sk_buff *skb = conn->rx_held;
+
+	if (!skb)
+		return;
+	conn->rx_held = NULL;
+	atomic64_sub(conn->rx_held_mem, &conn->inet->mem_used);
+	conn->rx_held_mem = 0;
+	if (deliver)
+		iketcp_rx_delivered(conn, skb);
+	else
+		kfree_skb(skb);
+}
+
+/* A framing violation, or a message not completed in time (the
+ * strparser's timer, -ETIMEDOUT): the parser stopped; abort the
+ * connection. Socket locked.
+ */
 static void iketcp_rx_abort_parser(struct strparser *strp, int err)
 {
 	struct iketcp_conn *conn = container_of(strp, struct iketcp_conn, strp);
 	struct iketcp_net *in = conn->inet;
 
 	strp_stop(strp);
-	if (test_and_set_bit(IKETCP_CONN_ABORTING, &conn->flags))
+	/* closing: iketcp_close() no longer expects an abort work */
+	if (test_bit(IKETCP_CONN_DETACHED, &conn->flags) ||
+	    test_bit(IKETCP_CONN_ENDED, &conn->flags) ||
+	    test_and_set_bit(IKETCP_CONN_ABORTING, &conn->flags))
 		return;
-	if (!conn->reason)
-		conn->reason = err == -EMSGSIZE ? IKETCP_REASON_LEN_LONG :
-						  IKETCP_REASON_ERROR;
-	conn->stats.framing_errors++;
-	spin_lock_bh(&in->lock);
-	in->aborts++;
-	spin_unlock_bh(&in->lock);
-	net_info_ratelimited("conn %u: framing violation (reason %u), aborting\n",
-			     conn->id, conn->reason);
+	if (err == -ETIMEDOUT) {
+		conn->reason = IKETCP_REASON_TIMEOUT;
+		atomic64_inc(&in->msg_timeouts);
+		net_info_ratelimited("conn %u: message not completed in time, aborting\n",
+				     conn->id);
+	} else {
+		if (!conn->reason)
+			conn->reason = err == -EMSGSIZE ?
+				       IKETCP_REASON_LEN_LONG :
+				       IKETCP_REASON_ERROR;
+		conn->stats.framing_errors++;
+		atomic64_inc(&in->aborts);
+		net_info_ratelimited("conn %u: framing violation (reason %u), aborting\n",
+				     conn->id, conn->reason);
+	}
 	refcount_inc(&conn->refcnt);
-	if (!schedule_work(&conn->abort_work))
+	if (!schedule_delayed_work(&conn->abort_work,
+				   iketcp_debug_abort_delay()))
 		iketcp_conn_put(conn);
 }
 
@@ -181,8 +220,7 @@ int iketcp_rx_abort(struct iketcp_conn *conn, u8 reason)
 	if (!test_bit(IKETCP_CONN_DETACHED, &conn->flags) &&
 	    !test_and_set_bit(IKETCP_CONN_ENDED, &conn->flags)) {
 		conn->sk_errno = ECONNABORTED;
-		kfree_skb(conn->rx_held);
-		conn->rx_held = NULL;
+		iketcp_rx_unhold(conn, false);
 		iketcp_rx_flush(conn, GFP_KERNEL);
 	}
 	release_sock(sk);
@@ -195,8 +233,8 @@ int iketcp_rx_abort(struct iketcp_conn *conn, u8 reason)
  */
 void iketcp_rx_abort_work(struct work_struct *work)
 {
-	struct iketcp_conn *conn = container_of(work, struct iketcp_conn,
-						abort_work);
+	struct iketcp_conn *conn = container_of(to_delayed_work(work),
+						struct iketcp_conn, abort_work);
 
 	iketcp_rx_abort(conn, conn->reason);
 	iketcp_conn_put(conn);
@@ -216,18 +254,18 @@ void iketcp_rx_first_msg_work(struct work_struct *work)
 	struct sock *sk = conn->sk;
 	u32 ms;
 
-	/* Not read because the helper is behind (held back notifications),
-	 * or bytes wait in the socket for the parser (it was just unpaused):
-	 * that is our backlog, not a slow peer. Give it another period.
+	/* Not read because the helper is behind (held back notifications):
+	 * that is our backlog, not a slow peer. Give it another period (the
+	 * end of the backlog starts a fresh one, iketcp_rx_flush()). Bytes
+	 * waiting in the socket are no excuse: the parser may be waiting for
+	 * more of them.
 	 */
 	lock_sock(sk);
 	if (!conn->got_first &&
-	    (test_bit(IKETCP_CONN_BLOCKED, &conn->flags) ||
-	     !skb_queue_empty(&sk->sk_receive_queue)) &&
+	    test_bit(IKETCP_CONN_BLOCKED, &conn->flags) &&
 	    !test_bit(IKETCP_CONN_DETACHED, &conn->flags) &&
 	    !test_bit(IKETCP_CONN_ENDED, &conn->flags)) {
-		ms = READ_ONCE(in->first_msg_timeout) ? :
-		     IKETCP_FIRST_MSG_TIMEOUT_DEFAULT;
+		ms = conn->first_msg_ms ? : IKETCP_FIRST_MSG_TIMEOUT_DEFAULT;
 		/* our reference goes with the timer, unless it is set again */
 		if (!schedule_delayed_work(&conn->first_msg_work,
 					   msecs_to_jiffies(ms)))
@@ -284,6 +322,7 @@ out:
  */
 void iketcp_rx_arm_first_msg(struct iketcp_conn *conn, u32 ms)
 {
+	conn->first_msg_ms = ms;
 	if (cancel_delayed_work(&conn->first_msg_work)) {
 		if (!ms) {
 			iketcp_conn_put(conn);
@@ -309,6 +348,7 @@ void iketcp_rx_arm_first_msg(struct iketcp_conn *conn, u32 ms)
 void iketcp_rx_flush(struct iketcp_conn *conn, gfp_t gfp)
 {
 	struct iketcp_net *in = conn->inet;
+	bool was_blocked;
 
 	if (test_bit(IKETCP_CONN_DETACHED, &conn->flags))
 		return;
@@ -320,8 +360,7 @@ void iketcp_rx_flush(struct iketcp_conn *conn, gfp_t gfp)
 	if (conn->rx_held) {
 		if (iketcp_nl_notify_msg(conn, conn->rx_held, gfp))
 			goto blocked;
-		iketcp_rx_delivered(conn, conn->rx_held);
-		conn->rx_held = NULL;
+		iketcp_rx_unhold(conn, true);
 	}
 	if (test_bit(IKETCP_CONN_ENDED, &conn->flags)) {
 		if (!test_bit(IKETCP_CONN_END_SENT, &conn->flags)) {
@@ -332,8 +371,12 @@ void iketcp_rx_flush(struct iketcp_conn *conn, gfp_t gfp)
 		iketcp_unblock(in, conn);
 		return;
 	}
+	was_blocked = test_bit(IKETCP_CONN_BLOCKED, &conn->flags);
 	iketcp_unblock(in, conn);
 	if (!test_bit(IKETCP_CONN_ABORTING, &conn->flags)) {
+		/* our backlog is over: the peer's period starts now */
+		if (was_blocked && !conn->got_first && conn->first_msg_ms)
+			iketcp_rx_arm_first_msg(conn, conn->first_msg_ms);
 		strp_unpause(&conn->strp);
 		iketcp_rx_check_end(conn);
 	}
@@ -396,14 +439,12 @@ int iketcp_rx_attach(struct iketcp_conn *conn)
 }
 
 /**
- * iketcp_rx_detach() - stop receiving and free what is held
- * @conn: the connection, already detached from its socket (not locked)
+ * iketcp_rx_detach() - free what is held
+ * @conn: the connection, detached from its socket, its strparser done
+ *	(strp_done()), socket locked
  */
 void iketcp_rx_detach(struct iketcp_conn *conn)
 {
-	strp_stop(&conn->strp);
-	strp_done(&conn->strp);
 	iketcp_unblock(conn->inet, conn);
-	kfree_skb(conn->rx_held);
-	conn->rx_held = NULL;
+	iketcp_rx_unhold(conn, false);
 }

@@ -47,6 +47,7 @@ static void iketcp_tx_push(struct iketcp_conn *conn)
 		conn->stats.tx_msgs++;
 		conn->stats.tx_bytes += m->len;
 		list_del(&m->node);
+		iketcp_mem_uncharge(conn, m->len);
 		kvfree(m);
 	}
 }
@@ -66,13 +67,16 @@ int iketcp_tx_send(struct iketcp_conn *conn, const u8 *msg, u32 len,
 		   struct netlink_ext_ack *extack)
 {
 	struct sock *sk = conn->sk;
+	struct iketcp_framer fr;
 	struct iketcp_txmsg *m;
 	u8 prefix[8];
 	size_t plen;
 	int ret;
 
-	conn->framer.max_len = READ_ONCE(conn->inet->max_msg_len);
-	ret = iketcp_frame_check_msg(&conn->framer, msg, len);
+	/* the limit of now, on a copy: the receive side parses concurrently */
+	iketcp_framer_init(&fr, conn->framer.mode,
+			   READ_ONCE(conn->inet->max_msg_len));
+	ret = iketcp_frame_check_msg(&fr, msg, len);
 	if (ret == -IKETCP_REASON_LEN_LONG) {
 		NL_SET_ERR_MSG_MOD(extack, "message larger than the netns limit");
 		return -EMSGSIZE;
@@ -82,7 +86,7 @@ int iketcp_tx_send(struct iketcp_conn *conn, const u8 *msg, u32 len,
 				   "not one IKE message (header length or version)");
 		return -EINVAL;
 	}
-	plen = iketcp_frame_prefix(&conn->framer, len, prefix);
+	plen = iketcp_frame_prefix(&fr, len, prefix);
 
 	m = kvmalloc(struct_size(m, data, plen + len), GFP_KERNEL);
 	if (!m)
@@ -103,6 +107,12 @@ int iketcp_tx_send(struct iketcp_conn *conn, const u8 *msg, u32 len,
 	}
 	if (conn->tx_queued + m->len > IKETCP_TX_QUEUE_MAX) {
 		NL_SET_ERR_MSG_MOD(extack, "send queue full");
+		ret = -ENOBUFS;
+		goto err_unlock;
+	}
+	if (!iketcp_mem_charge(conn, m->len)) {
+		NL_SET_ERR_MSG_MOD(extack,
+				   "netns or socket memory limit reached");
 		ret = -ENOBUFS;
 		goto err_unlock;
 	}
@@ -150,7 +160,7 @@ void iketcp_tx_write_space(struct sock *sk)
 
 /**
  * iketcp_tx_purge() - drop every queued message
- * @conn: the connection (socket locked, or detached)
+ * @conn: the connection, socket locked
  */
 void iketcp_tx_purge(struct iketcp_conn *conn)
 {
@@ -158,6 +168,7 @@ void iketcp_tx_purge(struct iketcp_conn *conn)
 
 	list_for_each_entry_safe(m, tmp, &conn->tx_queue, node) {
 		list_del(&m->node);
+		iketcp_mem_uncharge(conn, m->len);
 		kvfree(m);
 	}
 	conn->tx_queued = 0;

@@ -109,12 +109,19 @@ static int iketcp_ulp_attach(struct sock *sk)
 {
 	struct iketcp_net *in = iketcp_net(sock_net(sk));
 	struct iketcp_conn *conn;
+	u32 ms;
 	int idx, err;
 
+	/* What the peer sends goes to the helper and to the IKE daemon */
+	if (!ns_capable(sock_net(sk)->user_ns, CAP_NET_ADMIN))
+		return -EPERM;
 	if (sk->sk_state != TCP_ESTABLISHED && sk->sk_state != TCP_CLOSE_WAIT)
 		return -ENOTCONN;
 	if (!sk->sk_socket || sk->sk_user_data)
 		return -EBUSY;
+	/* Nobody would read it: refuse rather than hold it unbounded */
+	if (!iketcp_helper_portid(in))
+		return -ESRCH;
 	idx = iketcp_pick_prot(sk);
 	if (idx < 0)
 		return idx;
@@ -123,6 +130,7 @@ static int iketcp_ulp_attach(struct sock *sk)
 	if (!conn)
 		return -ENOMEM;
 	refcount_set(&conn->refcnt, 1);
+	iketcp_debug_conns(1);
 	conn->sk = sk;
 	conn->inet = in;
 	iketcp_framer_init(&conn->framer, IKETCP_FRAMING_RAW,
@@ -130,22 +138,34 @@ static int iketcp_ulp_attach(struct sock *sk)
 	INIT_LIST_HEAD(&conn->blocked_node);
 	INIT_LIST_HEAD(&conn->tx_queue);
 	INIT_WORK(&conn->tx_work, iketcp_tx_work);
-	INIT_WORK(&conn->abort_work, iketcp_rx_abort_work);
+	INIT_DELAYED_WORK(&conn->abort_work, iketcp_rx_abort_work);
 	INIT_DELAYED_WORK(&conn->first_msg_work, iketcp_rx_first_msg_work);
 	iketcp_addr_of(sk, conn);
 	conn->ino = sock_i_ino(sk);
 
+	/* strp_init() only initialises: nothing to undo on the error paths
+	 * below (strp_done() would lock the socket, which we hold).
+	 */
 	err = iketcp_rx_attach(conn);
 	if (err)
 		goto err_free;
 
-	err = xa_alloc_cyclic(&in->conns, &conn->id, conn,
+	/* An id, reserved (lookups see nothing) until the attach is done */
+	err = iketcp_debug_fail_conn_id() ? -ENOMEM :
+	      xa_alloc_cyclic(&in->conns, &conn->id, NULL,
 			      XA_LIMIT(1, U32_MAX), &in->next_id, GFP_KERNEL);
 	if (err < 0)
-		goto err_rx;
+		goto err_free;
 
-	sock_hold(sk);
 	write_lock_bh(&sk->sk_callback_lock);
+	/* Claim sk_user_data: KCM, sockmap and the like check it */
+	if (sk->sk_user_data) {
+		write_unlock_bh(&sk->sk_callback_lock);
+		err = -EBUSY;
+		goto err_id;
+	}
+	sock_hold(sk);
+	rcu_assign_sk_user_data(sk, conn);
 	conn->saved_data_ready = sk->sk_data_ready;
 	conn->saved_write_space = sk->sk_write_space;
 	conn->saved_state_change = sk->sk_state_change;
@@ -156,10 +176,23 @@ static int iketcp_ulp_attach(struct sock *sk)
 	sk->sk_state_change = iketcp_rx_state_change;
 	WRITE_ONCE(sk->sk_prot, &iketcp_prot[idx]);
 	write_unlock_bh(&sk->sk_callback_lock);
+	/* the reserved slot: no allocation, cannot fail */
+	xa_store(&in->conns, conn->id, conn, GFP_KERNEL);
 
-	spin_lock_bh(&in->lock);
-	in->conns_total++;
-	spin_unlock_bh(&in->lock);
+	/* The strparser cannot take a message larger than the receive
+	 * buffer: make room for the largest one the limit can allow.
+	 */
+	if (READ_ONCE(sk->sk_rcvbuf) < IKETCP_MIN_RCVBUF)
+		WRITE_ONCE(sk->sk_rcvbuf, IKETCP_MIN_RCVBUF);
+	/* The strparser's message assembly timer (sk_rcvtimeo): a message
+	 * begun must be complete in time (the socket's own reads are
+	 * refused, so nothing else uses it).
+	 */
+	ms = READ_ONCE(in->msg_timeout);
+	WRITE_ONCE(sk->sk_rcvtimeo,
+		   ms ? msecs_to_jiffies(ms) : MAX_SCHEDULE_TIMEOUT);
+
+	atomic64_inc(&in->conns_total);
 
 	iketcp_rx_arm_first_msg(conn, READ_ONCE(in->first_msg_timeout));
 
@@ -173,9 +206,10 @@ static int iketcp_ulp_attach(struct sock *sk)
 	strp_check_rcv(&conn->strp);
 	return 0;
 
-err_rx:
-	iketcp_rx_detach(conn);
+err_id:
+	xa_erase(&in->conns, conn->id);
 err_free:
+	iketcp_debug_conns(-1);
 	kfree(conn);
 	return err;
 }
@@ -189,6 +223,7 @@ static void iketcp_ulp_detach_locked(struct sock *sk, struct iketcp_conn *conn)
 	sk->sk_state_change = conn->saved_state_change;
 	WRITE_ONCE(sk->sk_prot, conn->saved_prot);
 	rcu_assign_pointer(inet_csk(sk)->icsk_ulp_data, NULL);
+	rcu_assign_sk_user_data(sk, NULL);
 	write_unlock_bh(&sk->sk_callback_lock);
 	set_bit(IKETCP_CONN_DETACHED, &conn->flags);
 	strp_stop(&conn->strp);
@@ -205,17 +240,25 @@ static void iketcp_close(struct sock *sk, long timeout)
 	iketcp_ulp_detach_locked(sk, conn);
 	release_sock(sk);
 
-	/* No callback runs any more: stop the deferred work, free what is
-	 * held, tell the helper, drop the attachment's reference.
+	/* No socket callback runs any more. The strparser's own work and
+	 * message timer can still call back (and schedule the abort): stop
+	 * them first. Then stop our deferred work; each pending one held a
+	 * reference. Free what is held, tell the helper (unless it never
+	 * heard of the connection), drop the attachment's reference.
 	 */
+	strp_done(&conn->strp);
 	if (cancel_delayed_work_sync(&conn->first_msg_work))
 		iketcp_conn_put(conn);
-	iketcp_compat_disable_work_sync(&conn->abort_work);
+	if (iketcp_compat_disable_delayed_work_sync(&conn->abort_work))
+		iketcp_conn_put(conn);
 	iketcp_compat_disable_work_sync(&conn->tx_work);
+	lock_sock(sk);	/* the memory charged to the socket */
 	iketcp_rx_detach(conn);
 	iketcp_tx_purge(conn);
+	release_sock(sk);
 	xa_erase(&conn->inet->conns, conn->id);
-	if (!test_and_set_bit(IKETCP_CONN_END_SENT, &conn->flags)) {
+	if (!test_bit(IKETCP_CONN_ATTACH_HELD, &conn->flags) &&
+	    !test_and_set_bit(IKETCP_CONN_END_SENT, &conn->flags)) {
 		if (!test_bit(IKETCP_CONN_ENDED, &conn->flags))
 			conn->reason = IKETCP_REASON_LOCAL_CLOSE;
 		iketcp_nl_notify_ended(conn, GFP_KERNEL);
@@ -254,6 +297,7 @@ void iketcp_conn_put(struct iketcp_conn *conn)
 		return;
 	iketcp_fastpath_free(conn);
 	sock_put(conn->sk);
+	iketcp_debug_conns(-1);
 	kfree_rcu(conn, rcu);
 }
 

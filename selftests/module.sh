@@ -4,7 +4,9 @@
 # module.sh - module lifecycle: the ULP is listed once loaded and gone once
 # unloaded; load/unload cycles; rmmod refuses (EBUSY) while a socket has the
 # ULP attached, as documented, and succeeds once it is closed; a network
-# namespace torn down with connections open is safe. TAP output.
+# namespace torn down with connections open is safe; the module has no
+# generic netlink family alias (anyone may ask for a family by name, which
+# would load it). TAP output.
 
 cd "$(dirname "$0")/.." || exit 1
 KO=build/$(uname -r)/kernel/iketcp.ko
@@ -19,9 +21,12 @@ loaded() { grep -qw iketcp /proc/sys/net/ipv4/tcp_available_ulp; }
 unload() { for _ in $(seq 20); do rmmod iketcp 2>/dev/null && return 0; sleep 0.5; done; return 1; }
 
 echo "TAP version 13"
-echo "1..6"
+echo "1..7"
 lsmod | grep -qw iketcp || insmod "$KO"
 check "ulp listed when loaded" loaded
+aliases=$(modinfo -F alias "$KO")
+echo "# aliases: $(echo $aliases)"
+check "no genl family autoload alias" test -z "$(grep -- '-family-' <<<"$aliases")"
 
 cycles_ok=1
 for _ in 1 2 3; do

@@ -659,9 +659,11 @@ TEST_F_TIMEOUT(shim, fast_path_natt_marker_and_limits, SHIM_TIMEOUT)
 		ASSERT_EQ(0, fp_add(&self->nl, id, i, 4500, true, 0, 0));
 	EXPECT_EQ(-ENOSPC, fp_add(&self->nl, id, 99, 4500, true, 0, 0));
 	EXPECT_NE(NULL, strstr(self->nl.err, "all in use"));
-	/* bad requests: no port, no responder SPI, no such connection */
-	EXPECT_EQ(-EINVAL, fp_add(&self->nl, id, 5, 0, false, 0, 0));
-	EXPECT_NE(NULL, strstr(self->nl.err, "ports needed"));
+	/* bad requests: no port (the policy), no responder SPI, no such
+	 * connection
+	 */
+	EXPECT_EQ(-ERANGE, fp_add(&self->nl, id, 5, 0, false, 0, 0));
+	EXPECT_NE(NULL, strstr(self->nl.err, "out of range"));
 	EXPECT_EQ(-ERANGE, fp_add(&self->nl, id, 0, 500, false, 0, 0));
 	EXPECT_EQ(-ENOENT, fp_add(&self->nl, 0x7ffffff0, 5, 500, false, 0, 0));
 	/* every entry at once, then there is room again */

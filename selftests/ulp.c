@@ -5,8 +5,14 @@
  * network namespace. The "peer" is a plain TCP client writing raw bytes;
  * the "helper" is a netlink socket registered in the namespace.
  */
+#include <linux/bpf.h>
+#include <linux/kcm.h>
+#include <libmnl/libmnl.h>
+#include <linux/sock_diag.h>
+#include <linux/sockios.h>
 #include <pthread.h>
 #include <sys/resource.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 
 #include "kselftest_harness.h"
@@ -652,6 +658,80 @@ TEST_F(ulp, first_message_timeout_per_connection)
 	close(srv2);
 }
 
+/*
+ * A valid header announcing a long message, one more byte in a second
+ * segment, then silence: the byte waits in the socket (the parser needs
+ * more); that is the peer's delay, not our backlog.
+ */
+TEST_F(ulp, first_message_limit_not_defeated_by_one_byte)
+{
+	const struct iketcp_event *ev;
+	long long t0;
+	uint8_t m[1000];
+	int cli, srv;
+	uint32_t id;
+
+	ASSERT_EQ(0, iketcp_nl_netns_set_first_msg_timeout(&self->nl, 600));
+	id = fixture_conn(_metadata, self, variant->family, &cli, &srv);
+	mk_msg(m, sizeof(m), 0x20, 34, 1);
+	t0 = now_ms();
+	ASSERT_EQ(0, write_all(cli, m, IKETCP_IKE_HDR_LEN));
+	usleep(100000);
+	ASSERT_EQ(0, write_all(cli, m + IKETCP_IKE_HDR_LEN, 1));
+	ev = wait_end(self, id);
+	ASSERT_NE(NULL, ev) TH_LOG("not aborted %lld ms after the header",
+				   now_ms() - t0);
+	EXPECT_EQ(IKETCP_REASON_TIMEOUT, ev->reason);
+	TH_LOG("aborted after %lld ms", now_ms() - t0);
+	EXPECT_TRUE(peer_was_reset(cli));
+	close(cli);
+	close(srv);
+}
+
+/* After the first message, a message begun must still end in time */
+TEST_F(ulp, partial_message_after_first_times_out)
+{
+	const struct iketcp_event *ev;
+	struct iketcp_netns_info info;
+	uint8_t m[1000];
+	int cli, srv, cli2, srv2;
+	uint32_t id, id2;
+	long long t0, t;
+
+	ASSERT_EQ(0, iketcp_nl_netns_set_msg_timeout(&self->nl, 800))
+		TH_LOG("%s", self->nl.err);
+	ASSERT_EQ(0, iketcp_nl_netns_get(&self->nl, &info));
+	EXPECT_EQ(800, info.msg_timeout);
+	id = fixture_conn(_metadata, self, variant->family, &cli, &srv);
+	id2 = fixture_conn(_metadata, self, variant->family, &cli2, &srv2);
+	mk_msg(m, 200, 0x20, 34, 1);
+	ASSERT_EQ(0, write_all(cli, m, 200));
+	ASSERT_EQ(0, write_all(cli2, m, 200));
+	ASSERT_EQ(1, wait_msgs(self, id, 1));
+	ASSERT_EQ(1, wait_msgs(self, id2, 1));
+	/* the next one: a header and a bit, then nothing */
+	mk_msg(m, sizeof(m), 0x20, 37, 2);
+	t0 = now_ms();
+	ASSERT_EQ(0, write_all(cli, m, 100));
+	/* a slow but steady one completes within its time */
+	ASSERT_EQ(0, write_all(cli2, m, 100));
+	usleep(400000);
+	ASSERT_EQ(0, write_all(cli2, m + 100, sizeof(m) - 100));
+	ev = wait_end(self, id);
+	t = now_ms() - t0;
+	ASSERT_NE(NULL, ev);
+	EXPECT_EQ(IKETCP_REASON_TIMEOUT, ev->reason);
+	EXPECT_LE(700, t);
+	TH_LOG("partial message aborted after %lld ms", t);
+	EXPECT_TRUE(peer_was_reset(cli));
+	ASSERT_EQ(2, wait_msgs(self, id2, 2));
+	EXPECT_EQ(0, evlog_count(self->log, IKETCP_CMD_CONN_ENDED, id2));
+	close(cli);
+	close(srv);
+	close(cli2);
+	close(srv2);
+}
+
 TEST_F(ulp, counters_in_dump)
 {
 	struct iketcp_event cur;
@@ -667,6 +747,36 @@ TEST_F(ulp, counters_in_dump)
 	EXPECT_EQ(4, cur.stats[IKETCP_STAT_RX_MSGS]);
 	EXPECT_EQ(4 * sizeof(m), cur.stats[IKETCP_STAT_RX_BYTES]);
 	EXPECT_EQ(0, cur.stats[IKETCP_STAT_FRAMING_ERRORS]);
+}
+
+/* Out-of-range values are refused by the policy (ERANGE), before any
+ * lookup
+ */
+TEST_F(ulp, policy_ranges)
+{
+	struct iketcp_fastpath_req fp = {
+		.conn_id = self->id, .spi_i = 1, .spi_r = 2, .lport = 500,
+		.rport = 500, .max_rate = 0xffffffff, .rx_seq = 0,
+	};
+	struct iketcp_ep a = { .family = AF_INET, .port = 500 };
+	struct iketcp_ep b = { .family = AF_INET, .port = 0 };
+	uint8_t m[IKETCP_IKE_HDR_LEN];
+
+	mk_msg(m, sizeof(m), 0x20, 34, 1);
+	a.addr.v4.s_addr = htonl(INADDR_LOOPBACK);
+	b.addr.v4.s_addr = htonl(INADDR_LOOPBACK);
+	EXPECT_EQ(-ERANGE, iketcp_nl_fastpath_add(&self->nl, &fp));
+	TH_LOG("max_rate 0xffffffff: %s", self->nl.err);
+	EXPECT_NE(NULL, strstr(self->nl.err, "out of range"));
+	EXPECT_EQ(-ERANGE, iketcp_nl_udp_send(&self->nl, &a, &b, false, m,
+					      sizeof(m)));
+	TH_LOG("remote port 0: %s", self->nl.err);
+	EXPECT_NE(NULL, strstr(self->nl.err, "out of range"));
+	b.port = 500;
+	EXPECT_EQ(-ERANGE, iketcp_nl_udp_inject(&self->nl, &a, &b, false, m,
+						sizeof(m), -1));
+	TH_LOG("ifindex -1: %s", self->nl.err);
+	EXPECT_NE(NULL, strstr(self->nl.err, "out of range"));
 }
 
 /* ---- tests with their own set-up ---- */
@@ -715,30 +825,259 @@ TEST(bytes_before_attach_are_framed)
 	iketcp_nl_close(&nl);
 }
 
-TEST(helper_registers_late)
+/* Nobody would read what it receives: refused, until a helper registers */
+TEST(attach_without_helper_is_refused)
 {
 	struct iketcp_nl nl;
 	struct evlog *log = calloc(1, sizeof(*log));
 	uint8_t m[200];
-	int cli, srv, i;
+	int cli, srv;
 
+	ASSERT_NE(NULL, log);
 	ASSERT_EQ(0, new_netns());
 	ASSERT_EQ(0, tcp_pair(AF_INET, &cli, &srv));
-	ASSERT_EQ(0, ulp_attach(srv));
-	for (i = 1; i <= 5; i++) {
-		mk_msg(m, sizeof(m), 0x20, 37, i);
-		ASSERT_EQ(0, write_all(cli, m, sizeof(m)));
-	}
-	usleep(200000);
+	ASSERT_EQ(-ESRCH, ulp_attach(srv));
+	/* still a plain TCP socket */
+	ASSERT_EQ(1, send(srv, "x", 1, 0));
 	ASSERT_EQ(0, helper_open(&nl));
-	ASSERT_EQ(5, evlog_wait(&nl, log, IKETCP_CMD_MSG, 0, 5, WAIT_MS));
-	/* attach first, then the messages in order */
+	ASSERT_EQ(0, ulp_attach(srv));
+	mk_msg(m, sizeof(m), 0x20, 37, 1);
+	ASSERT_EQ(0, write_all(cli, m, sizeof(m)));
+	ASSERT_EQ(1, evlog_wait(&nl, log, IKETCP_CMD_MSG, 0, 1, WAIT_MS));
 	ASSERT_EQ(IKETCP_CMD_CONN_ATTACHED, log->ev[0].cmd);
-	for (i = 1; i <= 5; i++)
-		ASSERT_EQ(i, check_msg(log->ev[i].msg, log->ev[i].msg_len));
 	close(cli);
 	close(srv);
 	iketcp_nl_close(&nl);
+	evlog_free(log);
+	free(log);
+}
+
+/* Only CAP_NET_ADMIN (in the socket's netns) may attach */
+TEST(unprivileged_attach_eperm)
+{
+	struct iketcp_nl nl;
+	int status, cli, srv;
+	pid_t pid;
+
+	ASSERT_EQ(0, new_netns());
+	ASSERT_EQ(0, helper_open(&nl));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		int ret;
+
+		if (setresgid(65534, 65534, 65534) ||
+		    setresuid(65534, 65534, 65534))
+			_exit(10);
+		if (tcp_pair(AF_INET, &cli, &srv))
+			_exit(11);
+		ret = ulp_attach(srv);
+		if (ret)
+			fprintf(stderr, "# unprivileged attach: %s\n",
+				strerror(-ret));
+		else
+			fprintf(stderr, "# unprivileged attach succeeded\n");
+		_exit(ret == -EPERM ? 0 : 12);
+	}
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	ASSERT_TRUE(WIFEXITED(status));
+	ASSERT_EQ(0, WEXITSTATUS(status));
+	/* root still can */
+	ASSERT_EQ(0, tcp_pair(AF_INET, &cli, &srv));
+	ASSERT_EQ(0, ulp_attach(srv));
+	close(cli);
+	close(srv);
+	iketcp_nl_close(&nl);
+}
+
+/* An SO_RCVBUF below the message limit must not abort valid messages */
+TEST(small_rcvbuf_takes_large_messages)
+{
+	static uint8_t m[30000];
+	struct iketcp_nl nl;
+	struct evlog *log = calloc(1, sizeof(*log));
+	const struct iketcp_event *ev;
+	int cli, srv;
+
+	ASSERT_NE(NULL, log);
+	ASSERT_EQ(0, new_netns());
+	ASSERT_EQ(0, helper_open(&nl));
+	ASSERT_EQ(0, tcp_pair(AF_INET, &cli, &srv));
+	ASSERT_EQ(0, setsockopt(srv, SOL_SOCKET, SO_RCVBUF, &(int){ 4096 },
+				sizeof(int)));
+	ASSERT_EQ(0, ulp_attach(srv));
+	mk_msg(m, sizeof(m), 0x20, 37, 1);
+	ASSERT_EQ(0, write_all(cli, m, sizeof(m)));
+	evlog_wait(&nl, log, IKETCP_CMD_MSG, 0, 1, WAIT_MS);
+	ev = evlog_last(log, IKETCP_CMD_CONN_ENDED, 0);
+	if (ev)
+		TH_LOG("ended with reason %u", ev->reason);
+	ASSERT_EQ(NULL, ev);
+	ASSERT_EQ(1, evlog_count(log, IKETCP_CMD_MSG, 0));
+	ev = evlog_last(log, IKETCP_CMD_MSG, 0);
+	ASSERT_EQ(sizeof(m), ev->msg_len);
+	ASSERT_EQ(1, check_msg(ev->msg, ev->msg_len));
+	close(cli);
+	close(srv);
+	iketcp_nl_close(&nl);
+	evlog_free(log);
+	free(log);
+}
+
+static long debugfs_read(const char *name)
+{
+	char path[128], buf[32] = "";
+	long v = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/sys/kernel/debug/iketcp/%s", name);
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	if (fgets(buf, sizeof(buf), f))
+		v = strtol(buf, NULL, 10);
+	fclose(f);
+	return v;
+}
+
+static int debugfs_write(const char *name, long v)
+{
+	char path[128];
+	FILE *f;
+	int ret;
+
+	snprintf(path, sizeof(path), "/sys/kernel/debug/iketcp/%s", name);
+	f = fopen(path, "w");
+	if (!f)
+		return -1;
+	ret = fprintf(f, "%ld\n", v) < 0;
+	return fclose(f) || ret ? -1 : 0;
+}
+
+/* The attach fails after strp_init() (debugfs: no id): it must unwind
+ * without locking the socket setsockopt() holds, and leave plain TCP.
+ */
+TEST(attach_error_path_unwinds)
+{
+	long conns0 = debugfs_read("conns_alive");
+	struct iketcp_nl nl;
+	int cli, srv;
+	char c;
+
+	if (conns0 < 0 || debugfs_write("fail_conn_id", 1))
+		SKIP(return, "needs an IKETCP_DEBUG=y build and debugfs");
+	ASSERT_EQ(0, new_netns());
+	ASSERT_EQ(0, helper_open(&nl));
+	ASSERT_EQ(0, tcp_pair(AF_INET, &cli, &srv));
+	ASSERT_EQ(-ENOMEM, ulp_attach(srv));
+	EXPECT_EQ(conns0, debugfs_read("conns_alive"));
+	/* still plain TCP, and the next attach works */
+	ASSERT_EQ(1, write(cli, "x", 1));
+	ASSERT_EQ(1, recv(srv, &c, 1, 0));
+	ASSERT_EQ(0, ulp_attach(srv));
+	close(cli);
+	close(srv);
+	iketcp_nl_close(&nl);
+}
+
+/* A second user of sk_user_data (KCM here) is refused once attached */
+TEST(kcm_cannot_stack_on_attached_socket)
+{
+	struct bpf_insn prog[] = {
+		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0,
+		  .imm = IKETCP_IKE_HDR_LEN },
+		{ .code = BPF_JMP | BPF_EXIT },
+	};
+	union bpf_attr attr = {};
+	struct kcm_attach ka = {};
+	struct kcm_unattach ku = {};
+	struct iketcp_nl nl;
+	int cli, srv, kcm, pfd, ret;
+
+	ASSERT_EQ(0, new_netns());
+	kcm = socket(AF_KCM, SOCK_DGRAM, KCMPROTO_CONNECTED);
+	if (kcm < 0)
+		SKIP(return, "no KCM (AF_KCM) in this kernel: %s",
+		     strerror(errno));
+	attr.prog_type = BPF_PROG_TYPE_SOCKET_FILTER;
+	attr.insns = (uintptr_t)prog;
+	attr.insn_cnt = 2;
+	attr.license = (uintptr_t)"GPL";
+	pfd = syscall(SYS_bpf, BPF_PROG_LOAD, &attr, sizeof(attr));
+	ASSERT_LE(0, pfd) TH_LOG("BPF_PROG_LOAD: %s", strerror(errno));
+	ASSERT_EQ(0, helper_open(&nl));
+	ASSERT_EQ(0, tcp_pair(AF_INET, &cli, &srv));
+	ASSERT_EQ(0, ulp_attach(srv));
+	ka.fd = srv;
+	ka.bpf_fd = pfd;
+	ret = ioctl(kcm, SIOCKCMATTACH, &ka);
+	if (!ret) {
+		/* undo before anything else touches the socket */
+		ku.fd = srv;
+		ioctl(kcm, SIOCKCMUNATTACH, &ku);
+	}
+	EXPECT_EQ(-1, ret);
+	EXPECT_TRUE(errno == EALREADY || errno == EBUSY)
+		TH_LOG("SIOCKCMATTACH: %s", strerror(errno));
+	close(kcm);
+	close(pfd);
+	close(cli);
+	close(srv);
+	iketcp_nl_close(&nl);
+}
+
+/*
+ * A framing violation schedules the abort (RST); the connection is closed
+ * before it runs (the delay widens that window): everything must still be
+ * freed, the connection, its socket and thereby its netns.
+ */
+TEST(abort_then_close_frees_everything)
+{
+	long conns0 = debugfs_read("conns_alive");
+	long nets0 = debugfs_read("nets_alive");
+	long conns = -1, nets = -1;
+	int status, i;
+	pid_t pid;
+
+	if (conns0 < 0 || nets0 < 0 || debugfs_write("abort_delay_ms", 300))
+		SKIP(return, "needs an IKETCP_DEBUG=y build and debugfs");
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		struct iketcp_nl nl;
+		uint8_t m[28];
+		int cli, srv;
+
+		if (new_netns() || helper_open(&nl))
+			_exit(10);
+		mk_msg(m, sizeof(m), 0x30, 34, 1);	/* bad version */
+		for (i = 0; i < 30; i++) {
+			if (tcp_pair(AF_INET, &cli, &srv) || ulp_attach(srv))
+				_exit(11);
+			if (write_all(cli, m, sizeof(m)))
+				_exit(12);
+			usleep(20000);	/* parsed: the abort is pending */
+			close(srv);
+			close(cli);
+		}
+		iketcp_nl_close(&nl);
+		_exit(0);
+	}
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	debugfs_write("abort_delay_ms", 0);
+	ASSERT_TRUE(WIFEXITED(status));
+	ASSERT_EQ(0, WEXITSTATUS(status));
+	for (i = 0; i < 200; i++) {
+		conns = debugfs_read("conns_alive");
+		nets = debugfs_read("nets_alive");
+		if (conns == conns0 && nets == nets0)
+			break;
+		usleep(100000);
+	}
+	TH_LOG("conns_alive %ld (before %ld), nets_alive %ld (before %ld)",
+	       conns, conns0, nets, nets0);
+	EXPECT_EQ(conns0, conns);
+	EXPECT_EQ(nets0, nets);
 }
 
 TEST(second_helper_is_refused_until_first_leaves)
@@ -868,6 +1207,180 @@ TEST(unprivileged_commands_eperm)
 	ASSERT_EQ(pid, waitpid(pid, &status, 0));
 	ASSERT_TRUE(WIFEXITED(status));
 	ASSERT_EQ(0, WEXITSTATUS(status));
+}
+
+/* A held message is received data of its socket again (ss -tm: r) */
+TEST(held_message_charged_to_socket)
+{
+	struct iketcp_nl nl, ctl;
+	struct evlog *log = calloc(1, sizeof(*log));
+	struct iketcp_netns_info info;
+	uint32_t mem[SK_MEMINFO_VARS];
+	socklen_t ml = sizeof(mem);
+	uint8_t m[1024];
+	int cli, srv, i, n = 0;
+
+	ASSERT_NE(NULL, log);
+	ASSERT_EQ(0, new_netns());
+	ASSERT_EQ(0, helper_open(&nl));
+	ASSERT_EQ(0, iketcp_nl_open(&ctl));
+	ASSERT_EQ(0, iketcp_nl_set_rcvbuf(&nl, 4096));
+	ASSERT_EQ(0, tcp_pair(AF_INET, &cli, &srv));
+	ASSERT_EQ(0, ulp_attach(srv));
+	/* one at a time until one is held: then nothing else is queued */
+	for (i = 1; i <= 200; i++) {
+		mk_msg(m, sizeof(m), 0x20, 37, i);
+		ASSERT_EQ(0, write_all(cli, m, sizeof(m)));
+		n = i;
+		usleep(20000);
+		ASSERT_EQ(0, iketcp_nl_netns_get(&ctl, &info));
+		if (info.stats[IKETCP_NS_STAT_HELD])
+			break;
+	}
+	ASSERT_LT(0, info.stats[IKETCP_NS_STAT_HELD]);
+	ASSERT_EQ(0, getsockopt(srv, SOL_SOCKET, SO_MEMINFO, mem, &ml));
+	TH_LOG("%d messages sent, held: rmem_alloc %u, netns mem_used %llu",
+	       n, mem[SK_MEMINFO_RMEM_ALLOC],
+	       (unsigned long long)info.stats[IKETCP_NS_STAT_MEM_USED]);
+	EXPECT_LE(sizeof(m), mem[SK_MEMINFO_RMEM_ALLOC]);
+	EXPECT_LE(sizeof(m), info.stats[IKETCP_NS_STAT_MEM_USED]);
+	/* taken: given back */
+	ASSERT_EQ(n, evlog_wait(&nl, log, IKETCP_CMD_MSG, 0, n, 10000));
+	for (i = 0; i < 50; i++) {
+		ASSERT_EQ(0, iketcp_nl_netns_get(&ctl, &info));
+		ml = sizeof(mem);
+		ASSERT_EQ(0, getsockopt(srv, SOL_SOCKET, SO_MEMINFO, mem, &ml));
+		if (!info.stats[IKETCP_NS_STAT_MEM_USED] &&
+		    !mem[SK_MEMINFO_RMEM_ALLOC])
+			break;
+		usleep(100000);
+	}
+	EXPECT_EQ(0, info.stats[IKETCP_NS_STAT_MEM_USED]);
+	EXPECT_EQ(0, mem[SK_MEMINFO_RMEM_ALLOC]);
+	close(cli);
+	close(srv);
+	iketcp_nl_close(&nl);
+	iketcp_nl_close(&ctl);
+	evlog_free(log);
+	free(log);
+}
+
+/* A peer that never reads: the send queues stop at the netns cap */
+TEST(netns_mem_limit_refuses_sends)
+{
+	static uint8_t m[60000];
+	struct iketcp_nl nl;
+	struct evlog *log = calloc(1, sizeof(*log));
+	struct iketcp_netns_info info;
+	int cli, srv, i, ret = 0, sent = 0;
+	uint32_t id;
+
+	ASSERT_NE(NULL, log);
+	ASSERT_EQ(0, new_netns());
+	ASSERT_EQ(0, helper_open(&nl));
+	ASSERT_EQ(0, iketcp_nl_netns_set_mem_limit(&nl, 200000))
+		TH_LOG("%s", nl.err);
+	ASSERT_EQ(0, tcp_pair(AF_INET, &cli, &srv));
+	ASSERT_EQ(0, setsockopt(cli, SOL_SOCKET, SO_RCVBUF, &(int){ 4096 },
+				sizeof(int)));
+	ASSERT_EQ(0, ulp_attach(srv));
+	ASSERT_EQ(1, evlog_wait(&nl, log, IKETCP_CMD_CONN_ATTACHED, 0, 1,
+				WAIT_MS));
+	id = log->ev[0].conn_id;
+	mk_msg(m, sizeof(m), 0x20, 37, 1);
+	for (i = 0; i < 100; i++) {
+		ret = iketcp_nl_conn_send(&nl, id, m, sizeof(m));
+		if (ret)
+			break;
+		sent++;
+	}
+	TH_LOG("%d sent, then %d: %s", sent, ret, nl.err);
+	EXPECT_EQ(-ENOBUFS, ret);
+	EXPECT_NE(NULL, strstr(nl.err, "memory limit"));
+	ASSERT_EQ(0, iketcp_nl_netns_get(&nl, &info));
+	EXPECT_EQ(200000, info.mem_limit);
+	EXPECT_LE(1, info.stats[IKETCP_NS_STAT_MEM_REFUSALS]);
+	EXPECT_LT(0, info.stats[IKETCP_NS_STAT_MEM_USED]);
+	EXPECT_GE(200000, info.stats[IKETCP_NS_STAT_MEM_USED]);
+	close(srv);
+	for (i = 0; i < 50; i++) {
+		ASSERT_EQ(0, iketcp_nl_netns_get(&nl, &info));
+		if (!info.stats[IKETCP_NS_STAT_MEM_USED])
+			break;
+		usleep(100000);
+	}
+	EXPECT_EQ(0, info.stats[IKETCP_NS_STAT_MEM_USED]);
+	close(cli);
+	iketcp_nl_close(&nl);
+	evlog_free(log);
+	free(log);
+}
+
+struct closer {
+	struct iketcp_nl *nl;
+};
+
+static void *closer_main(void *arg)
+{
+	struct closer *c = arg;
+
+	iketcp_nl_close(c->nl);
+	return NULL;
+}
+
+/*
+ * The helper closes; before the module forgets it (the release path is
+ * slowed down through debugfs), another socket binds the same port id:
+ * it is not the helper and must receive nothing.
+ */
+TEST(rebound_helper_portid_gets_nothing)
+{
+	struct iketcp_netns_info info;
+	struct iketcp_nl a, ctl;
+	struct closer c = { .nl = &a };
+	struct evlog *log = calloc(1, sizeof(*log));
+	struct mnl_socket *b;
+	struct pollfd p;
+	uint8_t m[200];
+	pthread_t th;
+	uint32_t portid;
+	int cli, srv, ret;
+
+	if (debugfs_read("conns_alive") < 0 ||
+	    debugfs_write("urelease_delay_ms", 1500))
+		SKIP(return, "needs an IKETCP_DEBUG=y build and debugfs");
+	ASSERT_NE(NULL, log);
+	ASSERT_EQ(0, new_netns());
+	ASSERT_EQ(0, helper_open(&a));
+	ASSERT_EQ(0, iketcp_nl_open(&ctl));
+	ASSERT_EQ(0, iketcp_nl_netns_get(&ctl, &info));
+	portid = info.helper_portid;
+	ASSERT_NE(0, portid);
+	ASSERT_EQ(0, tcp_pair(AF_INET, &cli, &srv));
+	ASSERT_EQ(0, ulp_attach(srv));
+	ASSERT_EQ(1, evlog_wait(&a, log, IKETCP_CMD_CONN_ATTACHED, 0, 1,
+				WAIT_MS));
+	ASSERT_EQ(0, pthread_create(&th, NULL, closer_main, &c));
+	usleep(300000);		/* a is closing, its port id is free */
+	b = mnl_socket_open(NETLINK_GENERIC);
+	ASSERT_NE(NULL, b);
+	ret = mnl_socket_bind(b, 0, portid);
+	debugfs_write("urelease_delay_ms", 0);
+	ASSERT_EQ(0, ret) TH_LOG("bind to %u: %s", portid, strerror(errno));
+	mk_msg(m, sizeof(m), 0x20, 37, 1);
+	ASSERT_EQ(0, write_all(cli, m, sizeof(m)));
+	p.fd = mnl_socket_get_fd(b);
+	p.events = POLLIN;
+	ret = poll(&p, 1, 1000);
+	EXPECT_EQ(0, ret) TH_LOG("the socket that rebound port %u received",
+				 portid);
+	pthread_join(th, NULL);
+	mnl_socket_close(b);
+	close(cli);
+	close(srv);
+	iketcp_nl_close(&ctl);
+	evlog_free(log);
+	free(log);
 }
 
 struct flood {

@@ -3,8 +3,9 @@
  * ulp_hold - keep N loopback TCP connections with the iketcp ULP attached
  * until stdin closes, then close them with a RST (so that the sockets are
  * destroyed at once). Used by module.sh to test rmmod with open
- * connections. With "helper" as second argument, a helper is registered
- * in the netns first. Prints "ready" when the connections are attached.
+ * connections. A helper is registered in the netns first (attaching needs
+ * one; a second argument "helper" is accepted for compatibility). Prints
+ * "ready" when the connections are attached.
  */
 #include "lib.h"
 
@@ -16,7 +17,7 @@ int main(int argc, char **argv)
 	struct iketcp_nl nl;
 	char c;
 
-	if (argc > 2 && !strcmp(argv[2], "helper") && helper_open(&nl)) {
+	if (helper_open(&nl)) {
 		fprintf(stderr, "ulp_hold: helper: %s\n", nl.err);
 		return 1;
 	}

@@ -30,6 +30,10 @@ static void usage(FILE *f)
 		"  set max-msg-len N     largest IKE message accepted/sent (28..65535)\n"
 		"  set first-msg-timeout MS  time a new connection has for its first\n"
 		"                        message before it is aborted (0: no limit)\n"
+		"  set msg-timeout MS    time a peer has to complete a message it began\n"
+		"                        (every message; 0: no limit)\n"
+		"  set mem-limit BYTES   send queues and held messages of all connections\n"
+		"                        of the netns together (at least 65535)\n"
 		"  close ID              abort connection ID with a RST\n"
 		"  status                iketcpd's view: policies, peers, counters\n"
 		"\n"
@@ -67,6 +71,9 @@ static const char *const ns_stat_names[] = {
 	[IKETCP_NS_STAT_FAST_MSGS] = "fast_msgs",
 	[IKETCP_NS_STAT_FAST_FALLBACKS] = "fast_fallbacks",
 	[IKETCP_NS_STAT_FIRST_MSG_TIMEOUTS] = "first_msg_timeouts",
+	[IKETCP_NS_STAT_MSG_TIMEOUTS] = "msg_timeouts",
+	[IKETCP_NS_STAT_MEM_USED] = "mem_used",
+	[IKETCP_NS_STAT_MEM_REFUSALS] = "mem_refusals",
 };
 
 #define NS_STATS ((int)(sizeof(ns_stat_names) / sizeof(*ns_stat_names)))
@@ -115,17 +122,18 @@ static int show_netns(struct iketcp_nl *nl)
 	if (ret)
 		return ret;
 	if (json) {
-		printf("\"netns\":{\"max_msg_len\":%u,\"first_msg_timeout_ms\":%u,\"helper_portid\":%u",
+		printf("\"netns\":{\"max_msg_len\":%u,\"first_msg_timeout_ms\":%u,\"msg_timeout_ms\":%u,\"mem_limit\":%u,\"helper_portid\":%u",
 		       info.max_msg_len, info.first_msg_timeout,
-		       info.helper_portid);
+		       info.msg_timeout, info.mem_limit, info.helper_portid);
 		for (int i = 1; i < NS_STATS; i++)
 			if (ns_stat_names[i])
 				printf(",\"%s\":%llu", ns_stat_names[i],
 				       (unsigned long long)info.stats[i]);
 		printf("}");
 	} else {
-		printf("netns: max-msg-len %u first-msg-timeout %u ms helper %s\n ",
+		printf("netns: max-msg-len %u first-msg-timeout %u ms msg-timeout %u ms mem-limit %u helper %s\n ",
 		       info.max_msg_len, info.first_msg_timeout,
+		       info.msg_timeout, info.mem_limit,
 		       info.helper_portid ? "registered" : "none");
 		for (int i = 1; i < NS_STATS; i++)
 			if (ns_stat_names[i])
@@ -244,13 +252,19 @@ int main(int argc, char **argv)
 			printf("}\n");
 	} else if (!strcmp(cmd, "set") && optind + 2 == argc &&
 		   (!strcmp(argv[optind], "max-msg-len") ||
-		    !strcmp(argv[optind], "first-msg-timeout"))) {
+		    !strcmp(argv[optind], "first-msg-timeout") ||
+		    !strcmp(argv[optind], "msg-timeout") ||
+		    !strcmp(argv[optind], "mem-limit"))) {
 		if (parse_u32(argv[optind + 1], &v)) {
 			fprintf(stderr, "iketcpctl: bad number '%s'\n",
 				argv[optind + 1]);
 			ret = -EINVAL;
 		} else if (!strcmp(argv[optind], "max-msg-len")) {
 			ret = iketcp_nl_netns_set(&nl, v);
+		} else if (!strcmp(argv[optind], "msg-timeout")) {
+			ret = iketcp_nl_netns_set_msg_timeout(&nl, v);
+		} else if (!strcmp(argv[optind], "mem-limit")) {
+			ret = iketcp_nl_netns_set_mem_limit(&nl, v);
 		} else {
 			ret = iketcp_nl_netns_set_first_msg_timeout(&nl, v);
 		}

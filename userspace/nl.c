@@ -509,6 +509,12 @@ static int nl_netns_attr_cb(const struct nlattr *attr, void *data)
 	case IKETCP_A_HELPER_PORTID:
 		info->helper_portid = mnl_attr_get_u32(attr);
 		break;
+	case IKETCP_A_MSG_TIMEOUT:
+		info->msg_timeout = mnl_attr_get_u32(attr);
+		break;
+	case IKETCP_A_MEM_LIMIT:
+		info->mem_limit = mnl_attr_get_u32(attr);
+		break;
 	case IKETCP_A_NETNS_STATS:
 		mnl_attr_parse_nested(attr, nl_netns_cb, info);
 		break;
@@ -749,6 +755,40 @@ int iketcp_nl_netns_set_first_msg_timeout(struct iketcp_nl *nl, uint32_t ms)
 	struct nlmsghdr *nlh = nl_put(nl, buf, IKETCP_CMD_NETNS_SET, 0);
 
 	mnl_attr_put_u32(nlh, IKETCP_A_FIRST_MSG_TIMEOUT, ms);
+	return nl_request(nl, nlh, NULL, NULL);
+}
+
+/**
+ * iketcp_nl_netns_set_msg_timeout() - time a peer has to complete a message
+ *	once it began it, for connections attached from now on
+ * @nl: the client
+ * @ms: milliseconds, 0 for no limit
+ *
+ * Return: 0 or -errno with nl->err set.
+ */
+int iketcp_nl_netns_set_msg_timeout(struct iketcp_nl *nl, uint32_t ms)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct nlmsghdr *nlh = nl_put(nl, buf, IKETCP_CMD_NETNS_SET, 0);
+
+	mnl_attr_put_u32(nlh, IKETCP_A_MSG_TIMEOUT, ms);
+	return nl_request(nl, nlh, NULL, NULL);
+}
+
+/**
+ * iketcp_nl_netns_set_mem_limit() - bytes the send queues and held messages
+ *	of all connections of the netns may take
+ * @nl: the client
+ * @bytes: at least 65535
+ *
+ * Return: 0 or -errno with nl->err set.
+ */
+int iketcp_nl_netns_set_mem_limit(struct iketcp_nl *nl, uint32_t bytes)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct nlmsghdr *nlh = nl_put(nl, buf, IKETCP_CMD_NETNS_SET, 0);
+
+	mnl_attr_put_u32(nlh, IKETCP_A_MEM_LIMIT, bytes);
 	return nl_request(nl, nlh, NULL, NULL);
 }
 

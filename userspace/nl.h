@@ -107,12 +107,16 @@ struct iketcp_event {
  * @first_msg_timeout: ms a new connection has for its first message
  * @helper_portid: registered helper, 0 if none
  * @stats: enum iketcp_netns_stat counters
+ * @msg_timeout: ms a peer has to complete a message it began
+ * @mem_limit: bytes the netns's queues and held messages may take
  */
 struct iketcp_netns_info {
 	uint32_t max_msg_len;
 	uint32_t first_msg_timeout;
 	uint32_t helper_portid;
 	uint64_t stats[IKETCP_NS_STAT_MAX + 1];
+	uint32_t msg_timeout;
+	uint32_t mem_limit;
 };
 
 typedef int (*iketcp_event_cb)(const struct iketcp_event *ev, void *arg);
@@ -127,6 +131,8 @@ int iketcp_nl_resume(struct iketcp_nl *nl);
 int iketcp_nl_netns_get(struct iketcp_nl *nl, struct iketcp_netns_info *info);
 int iketcp_nl_netns_set(struct iketcp_nl *nl, uint32_t max_msg_len);
 int iketcp_nl_netns_set_first_msg_timeout(struct iketcp_nl *nl, uint32_t ms);
+int iketcp_nl_netns_set_msg_timeout(struct iketcp_nl *nl, uint32_t ms);
+int iketcp_nl_netns_set_mem_limit(struct iketcp_nl *nl, uint32_t bytes);
 int iketcp_nl_conn_send(struct iketcp_nl *nl, uint32_t conn_id,
 			const void *msg, size_t len);
 int iketcp_nl_conn_close(struct iketcp_nl *nl, uint32_t conn_id);

@@ -38,10 +38,22 @@ static inline bool iketcp_compat_disable_work_sync(struct work_struct *work)
 {
 	return cancel_work_sync(work);
 }
+
+static inline bool
+iketcp_compat_disable_delayed_work_sync(struct delayed_work *dwork)
+{
+	return cancel_delayed_work_sync(dwork);
+}
 #else
 static inline bool iketcp_compat_disable_work_sync(struct work_struct *work)
 {
 	return disable_work_sync(work);
+}
+
+static inline bool
+iketcp_compat_disable_delayed_work_sync(struct delayed_work *dwork)
+{
+	return disable_delayed_work_sync(dwork);
 }
 #endif
 

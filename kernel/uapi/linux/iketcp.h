@@ -28,6 +28,12 @@
 #define IKETCP_MAX_MSG_LEN_CEILING	65535
 /* Default time a new connection has to deliver its first message (ms) */
 #define IKETCP_FIRST_MSG_TIMEOUT_DEFAULT	10000
+/* Default time a peer has to complete a message once it began it (ms) */
+#define IKETCP_MSG_TIMEOUT_DEFAULT	30000
+/* Default netns cap on queued and held message bytes (IKETCP_A_MEM_LIMIT) */
+#define IKETCP_MEM_LIMIT_DEFAULT	(128 << 20)
+/* Highest IKETCP_A_MAX_RATE (messages per second) */
+#define IKETCP_MAX_RATE_CEILING	1000000
 /* IKE SAs per connection with a fast path entry (IKETCP_CMD_FASTPATH_ADD) */
 #define IKETCP_FASTPATH_MAX	4
 
@@ -106,7 +112,9 @@ enum iketcp_conn_state {
  *	note below)
  * @IKETCP_CMD_NETNS_GET: netns parameters and counters
  * @IKETCP_CMD_NETNS_SET: set netns parameters (IKETCP_A_MAX_MSG_LEN,
- *	IKETCP_A_FIRST_MSG_TIMEOUT)
+ *	IKETCP_A_FIRST_MSG_TIMEOUT, IKETCP_A_MSG_TIMEOUT, IKETCP_A_MEM_LIMIT;
+ *	the timeouts apply
+ *	to connections attached afterwards)
  * @IKETCP_CMD_CONN_GET: one connection (IKETCP_A_CONN_ID) or a dump of all
  *	connections of the netns, with state and IKETCP_A_STATS
  * @IKETCP_CMD_CONN_SEND: send IKETCP_A_MSG, exactly one whole IKE message,
@@ -244,7 +252,16 @@ enum iketcp_cmd {
  * @IKETCP_A_SPI_R: u64, IKE SA responder's SPI (host order)
  * @IKETCP_A_RX_SEQ: u64, IKETCP_CMD_MSG notifications of a connection the
  *	helper has handled
- * @IKETCP_A_MAX_RATE: u32, messages per second, 0 for no limit
+ * @IKETCP_A_MAX_RATE: u32, messages per second, 0 for no limit, at most
+ *	IKETCP_MAX_RATE_CEILING
+ * @IKETCP_A_MSG_TIMEOUT: u32, ms a peer has to complete a message once its
+ *	first byte arrived (every message, the first included; our own
+ *	backlog does not count), 0 for no limit; the connection is aborted
+ *	with IKETCP_REASON_TIMEOUT. Default IKETCP_MSG_TIMEOUT_DEFAULT
+ * @IKETCP_A_MEM_LIMIT: u32, bytes all connections of the netns may hold in
+ *	send queues and held received messages together (also charged to
+ *	their sockets); a send beyond it fails with -ENOBUFS. Default
+ *	IKETCP_MEM_LIMIT_DEFAULT
  * @__IKETCP_A_MAX: internal
  * @IKETCP_A_MAX: highest value
  */
@@ -279,6 +296,8 @@ enum iketcp_attr {
 	IKETCP_A_SPI_R,
 	IKETCP_A_RX_SEQ,
 	IKETCP_A_MAX_RATE,
+	IKETCP_A_MSG_TIMEOUT,
+	IKETCP_A_MEM_LIMIT,
 
 	__IKETCP_A_MAX,
 	IKETCP_A_MAX = __IKETCP_A_MAX - 1
@@ -339,6 +358,12 @@ enum iketcp_stat {
  *	helper instead (their entry ended)
  * @IKETCP_NS_STAT_FIRST_MSG_TIMEOUTS: connections aborted because their
  *	first message did not arrive in time
+ * @IKETCP_NS_STAT_MSG_TIMEOUTS: connections aborted because a message
+ *	they began was not completed in time (IKETCP_A_MSG_TIMEOUT)
+ * @IKETCP_NS_STAT_MEM_USED: bytes in send queues and held received
+ *	messages now (IKETCP_A_MEM_LIMIT)
+ * @IKETCP_NS_STAT_MEM_REFUSALS: sends refused for IKETCP_A_MEM_LIMIT or
+ *	the socket memory limits
  * @__IKETCP_NS_STAT_MAX: internal
  * @IKETCP_NS_STAT_MAX: highest value
  */
@@ -358,6 +383,9 @@ enum iketcp_netns_stat {
 	IKETCP_NS_STAT_FAST_MSGS,
 	IKETCP_NS_STAT_FAST_FALLBACKS,
 	IKETCP_NS_STAT_FIRST_MSG_TIMEOUTS,
+	IKETCP_NS_STAT_MSG_TIMEOUTS,
+	IKETCP_NS_STAT_MEM_USED,
+	IKETCP_NS_STAT_MEM_REFUSALS,
 
 	__IKETCP_NS_STAT_MAX,
 	IKETCP_NS_STAT_MAX = __IKETCP_NS_STAT_MAX - 1
