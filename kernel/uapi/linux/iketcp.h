@@ -339,6 +339,9 @@ enum iketcp_stat {
  *	helper instead (their entry ended)
  * @IKETCP_NS_STAT_FIRST_MSG_TIMEOUTS: connections aborted because their
  *	first message did not arrive in time
+ * @IKETCP_NS_STAT_INJECT_DROPS: datagrams for the daemon that could not
+ *	be delivered (no local route for them, dropped by netfilter, no
+ *	memory); not in IKETCP_NS_STAT_INJECTED
  * @__IKETCP_NS_STAT_MAX: internal
  * @IKETCP_NS_STAT_MAX: highest value
  */
@@ -358,6 +361,7 @@ enum iketcp_netns_stat {
 	IKETCP_NS_STAT_FAST_MSGS,
 	IKETCP_NS_STAT_FAST_FALLBACKS,
 	IKETCP_NS_STAT_FIRST_MSG_TIMEOUTS,
+	IKETCP_NS_STAT_INJECT_DROPS,
 
 	__IKETCP_NS_STAT_MAX,
 	IKETCP_NS_STAT_MAX = __IKETCP_NS_STAT_MAX - 1
