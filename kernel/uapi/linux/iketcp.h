@@ -134,6 +134,9 @@ enum iketcp_conn_state {
  * @IKETCP_CMD_UDP_CAPTURED: notification: a UDP IKE datagram the local
  *	daemon sent (from port 500, or from 4500 with the non-ESP marker:
  *	IKETCP_A_NONESP) to a captured peer; it did not leave the host.
+ *	Only datagrams of UDP sockets opened by a process with CAP_NET_ADMIN
+ *	or CAP_NET_BIND_SERVICE are the daemon's (others, raw sockets and
+ *	GSO batches leave as they are).
  *	IKETCP_A_LOCAL_* is its source, IKETCP_A_REMOTE_* its destination,
  *	IKETCP_A_MSG the IKE message (marker removed), IKETCP_A_PMTU the MTU
  *	of the route to the peer.
