@@ -177,6 +177,7 @@ struct iketcp_conn {
  * @fast_msgs: messages delivered by the fast path
  * @fast_fallbacks: fast path messages handed to the helper instead
  * @first_msg_timeouts: connections aborted for a late first message
+ * @inject_drops: datagrams for the daemon that could not be delivered
  */
 struct iketcp_net {
 	struct net *net;
@@ -204,6 +205,7 @@ struct iketcp_net {
 	atomic64_t fast_msgs;
 	atomic64_t fast_fallbacks;
 	atomic64_t first_msg_timeouts;
+	atomic64_t inject_drops;
 };
 
 /**

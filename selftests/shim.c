@@ -704,16 +704,25 @@ TEST_F_TIMEOUT(shim, inject_unroutable_counted_as_dropped, SHIM_TIMEOUT)
 	uint8_t m[100];
 
 	iketcp_ep_parse(variant->peer, 500, &peer);
-	/* on the peer's subnet, but no address of this host */
+	/* on the peer's subnet, but no address of this host (arriving on
+	 * gw0: the route from it to the peer would not even be looked up)
+	 */
 	iketcp_ep_parse(v6 ? "fd09::77" : "10.9.0.77", 500, &local);
 	mk_msg(m, sizeof(m), 0x20, 37, 5);
-	EXPECT_EQ(-EHOSTUNREACH, iketcp_nl_udp_inject(&self->nl, &peer, &local,
-						      false, m, sizeof(m), 0));
+	EXPECT_EQ(-EHOSTUNREACH,
+		  iketcp_nl_udp_inject(&self->nl, &peer, &local, false, m,
+				       sizeof(m), if_nametoindex("gw0")));
 	EXPECT_NE(NULL, strstr(self->nl.err, "local address"))
 		TH_LOG("extack: '%s'", self->nl.err);
+	/* from a peer this host has no route to */
+	iketcp_ep_parse(v6 ? "fd0a::2" : "10.10.0.2", 500, &peer);
+	iketcp_ep_parse(variant->gw, 500, &local);
+	EXPECT_EQ(-ENETUNREACH, iketcp_nl_udp_inject(&self->nl, &peer, &local,
+						     false, m, sizeof(m), 0));
+	EXPECT_STREQ("iketcp: no route to the peer", self->nl.err);
 	ASSERT_EQ(0, iketcp_nl_netns_get(&self->nl, &info));
 	EXPECT_EQ(0, info.stats[IKETCP_NS_STAT_INJECTED]);
-	EXPECT_EQ(1, info.stats[IKETCP_NS_STAT_INJECT_DROPS]);
+	EXPECT_EQ(2, info.stats[IKETCP_NS_STAT_INJECT_DROPS]);
 }
 
 /*

@@ -67,6 +67,7 @@ static const char *const ns_stat_names[] = {
 	[IKETCP_NS_STAT_FAST_MSGS] = "fast_msgs",
 	[IKETCP_NS_STAT_FAST_FALLBACKS] = "fast_fallbacks",
 	[IKETCP_NS_STAT_FIRST_MSG_TIMEOUTS] = "first_msg_timeouts",
+	[IKETCP_NS_STAT_INJECT_DROPS] = "inject_drops",
 };
 
 #define NS_STATS ((int)(sizeof(ns_stat_names) / sizeof(*ns_stat_names)))

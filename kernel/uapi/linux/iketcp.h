@@ -145,10 +145,17 @@ enum iketcp_conn_state {
  *	with the non-ESP marker if IKETCP_A_NONESP. It enters the stack as if
  *	received on the interface of the route to the peer (or
  *	IKETCP_A_IFINDEX): firewall, conntrack and the daemon see a datagram
- *	from the network.
+ *	from the network. It enters at the IP layer (no frame: packet
+ *	sockets, tc and XDP on the interface see nothing, a bridge forwards
+ *	nothing) and is only delivered to a local address: -EHOSTUNREACH if
+ *	it does not route to one, the netfilter error (-EPERM) if the
+ *	firewall dropped it, both counted in IKETCP_NS_STAT_INJECT_DROPS.
+ *	-EMSGSIZE if the message does not fit a datagram (IPv4: 65507 bytes,
+ *	IPv6: 65527, 4 less with the marker).
  * @IKETCP_CMD_UDP_SEND: send IKETCP_A_MSG to the peer as a real UDP
  *	datagram from IKETCP_A_LOCAL_* to IKETCP_A_REMOTE_* (not captured;
- *	fragmented if it must be)
+ *	fragmented if it must be; like the daemon's own socket it bypasses
+ *	IPsec policies). The size limit is UDP_INJECT's.
  * @IKETCP_CMD_CONN_SET: connection IKETCP_A_CONN_ID gets
  *	IKETCP_A_FIRST_MSG_TIMEOUT milliseconds from now for its first
  *	message, 0 for no limit: the helper vouches for a connection it
