@@ -11,6 +11,9 @@
 #include <linux/ipv6.h>
 #include <linux/netfilter_ipv4.h>
 #include <linux/netfilter_ipv6.h>
+#include <linux/capability.h>
+#include <linux/file.h>
+#include <linux/net.h>
 #include <linux/slab.h>
 #include <linux/udp.h>
 #include <net/ip.h>
@@ -81,6 +84,33 @@ static bool iketcp_capture_is_ike(struct sk_buff *skb, u32 off, u32 len,
 	return major == 1 || major == 2;
 }
 
+/*
+ * Is @sk the IKE daemon's socket? A UDP datagram socket (not raw: a raw
+ * socket writes any "UDP" header it likes) opened by a process with
+ * CAP_NET_ADMIN or CAP_NET_BIND_SERVICE in the socket's netns: port 4500
+ * is unprivileged, and any local user can send from it (on another
+ * address, or on the daemon's with SO_REUSEADDR). The credentials are the
+ * opener's, kept by the socket's file (an IKE daemon opens its sockets
+ * before it drops privileges).
+ */
+static bool iketcp_capture_daemon_sock(struct sock *sk)
+{
+	struct user_namespace *ns = sock_net(sk)->user_ns;
+	const struct file *file;
+	bool ok = false;
+
+	if (!sk_fullsock(sk) || sk->sk_type != SOCK_DGRAM ||
+	    sk->sk_protocol != IPPROTO_UDP)
+		return false;
+	read_lock_bh(&sk->sk_callback_lock);
+	file = sk->sk_socket ? sk->sk_socket->file : NULL;
+	if (file)
+		ok = file_ns_capable(file, ns, CAP_NET_ADMIN) ||
+		     file_ns_capable(file, ns, CAP_NET_BIND_SERVICE);
+	read_unlock_bh(&sk->sk_callback_lock);
+	return ok;
+}
+
 static unsigned int iketcp_capture_hook(void *priv, struct sk_buff *skb,
 					const struct nf_hook_state *state)
 {
@@ -92,9 +122,11 @@ static unsigned int iketcp_capture_hook(void *priv, struct sk_buff *skb,
 	bool nonesp;
 	u8 proto;
 
-	/* Only datagrams of a local UDP socket: the daemon */
+	/* Only datagrams of a local UDP socket (the daemon's: checked last,
+	 * once the datagram is one it would be), one datagram on the wire
+	 */
 	if (!skb->sk || !sk_fullsock(skb->sk) ||
-	    skb->sk->sk_protocol != IPPROTO_UDP)
+	    skb->sk->sk_protocol != IPPROTO_UDP || skb_is_gso(skb))
 		return NF_ACCEPT;
 
 	if (state->pf == NFPROTO_IPV4) {
@@ -137,7 +169,8 @@ static unsigned int iketcp_capture_hook(void *priv, struct sk_buff *skb,
 				   &ike_off))
 		return NF_ACCEPT;
 
-	if (!iketcp_helper_portid(in) || !iketcp_capture_wanted(in, &remote))
+	if (!iketcp_helper_portid(in) || !iketcp_capture_wanted(in, &remote) ||
+	    !iketcp_capture_daemon_sock(skb->sk))
 		return NF_ACCEPT;
 
 	pmtu = skb_dst(skb) ? dst_mtu(skb_dst(skb)) : 0;

@@ -188,6 +188,7 @@ struct iketcp_conn {
  * @fast_fallbacks: fast path messages handed to the helper instead
  * @first_msg_timeouts: connections aborted for a late first message
  * @msg_timeouts: connections aborted for a message not completed in time
+ * @inject_drops: datagrams for the daemon that could not be delivered
  */
 struct iketcp_net {
 	struct net *net;
@@ -221,6 +222,7 @@ struct iketcp_net {
 	atomic64_t fast_fallbacks;
 	atomic64_t first_msg_timeouts;
 	atomic64_t msg_timeouts;
+	atomic64_t inject_drops;
 };
 
 /* Receive buffer an attached socket gets at least: the strparser refuses

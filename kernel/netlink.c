@@ -572,6 +572,7 @@ static int iketcp_nl_netns_get(struct sk_buff *skb, struct genl_info *info)
 	st[IKETCP_NS_STAT_FAST_FALLBACKS] = atomic64_read(&in->fast_fallbacks);
 	st[IKETCP_NS_STAT_FIRST_MSG_TIMEOUTS] =
 		atomic64_read(&in->first_msg_timeouts);
+	st[IKETCP_NS_STAT_INJECT_DROPS] = atomic64_read(&in->inject_drops);
 
 	msg = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
 	if (!msg)

@@ -8,11 +8,14 @@
 #include <linux/ip.h>
 #include <linux/ipv6.h>
 #include <linux/netdevice.h>
+#include <linux/netfilter.h>
 #include <linux/udp.h>
 #include <net/ip.h>
 #include <net/ip6_checksum.h>
 #include <net/ip6_route.h>
 #include <net/ipv6.h>
+#include <net/ipv6_stubs.h>
+#include <net/l3mdev.h>
 #include <net/route.h>
 #include <net/udp.h>
 
@@ -130,7 +133,10 @@ static struct dst_entry *iketcp_udp_route6(struct net *net,
 	return dst;
 }
 
-/* The route from @local to @peer (the interface that leads to the peer). */
+/*
+ * The route from @local to @peer (the interface that leads to the peer),
+ * without IPsec policy lookups (ip6_route_output() does none either).
+ */
 static struct dst_entry *iketcp_udp_route(struct net *net,
 					  const struct iketcp_addr *local,
 					  const struct iketcp_addr *peer,
@@ -145,16 +151,34 @@ static struct dst_entry *iketcp_udp_route(struct net *net,
 			.fl4_sport = htons(local->port),
 			.fl4_dport = htons(peer->port),
 		};
-		struct rtable *rt = ip_route_output_key(net, &fl4);
+		/* No xfrm lookup: the daemon's socket bypasses IPsec policies
+		 * (its IKE must not go into the SAs it negotiates), and so
+		 * does what is sent in its place.
+		 */
+		struct rtable *rt = __ip_route_output_key(net, &fl4);
 
 		return IS_ERR(rt) ? ERR_CAST(rt) : &rt->dst;
 	}
 	return iketcp_udp_route6(net, local, peer, oif);
 }
 
+/*
+ * The largest message a datagram holds: IPv4's total length counts its
+ * header, IPv6's payload length does not; both count the UDP header and
+ * the non-ESP marker.
+ */
+static u32 iketcp_udp_max_msg(u16 family, bool nonesp)
+{
+	u32 hdrs = sizeof(struct udphdr) + (nonesp ? IKETCP_NONESP_LEN : 0);
+
+	if (family == AF_INET)
+		hdrs += sizeof(struct iphdr);
+	return U16_MAX - hdrs;
+}
+
 static int iketcp_udp_check(const struct iketcp_addr *local,
-			    const struct iketcp_addr *peer, u32 len,
-			    struct netlink_ext_ack *extack)
+			    const struct iketcp_addr *peer, bool nonesp,
+			    u32 len, struct netlink_ext_ack *extack)
 {
 	if (!local->family || local->family != peer->family) {
 		NL_SET_ERR_MSG_MOD(extack,
@@ -165,27 +189,111 @@ static int iketcp_udp_check(const struct iketcp_addr *local,
 		NL_SET_ERR_MSG_MOD(extack, "local and remote ports needed");
 		return -EINVAL;
 	}
-	if (len + IKETCP_NONESP_LEN + sizeof(struct udphdr) > U16_MAX) {
+	if (len > iketcp_udp_max_msg(local->family, nonesp)) {
 		NL_SET_ERR_MSG_MOD(extack, "message too large for a datagram");
 		return -EMSGSIZE;
 	}
 	return 0;
 }
 
+/*
+ * After PRE_ROUTING (netfilter's okfn, or called directly): route the
+ * datagram as received on skb->dev, and only to a local address (never
+ * forwarded, never an error route's ICMP to the "peer" that sent nothing).
+ */
+static int iketcp_udp_rcv4(struct net *net, struct sock *sk,
+			   struct sk_buff *skb)
+{
+	const struct iphdr *iph;
+
+	skb = l3mdev_ip_rcv(skb);
+	if (!skb)
+		return 0;
+	iph = ip_hdr(skb);
+	if (ip_route_input_noref(skb, iph->daddr, iph->saddr, iph->tos,
+				 skb->dev) ||
+	    skb_rtable(skb)->rt_type != RTN_LOCAL) {
+		kfree_skb(skb);
+		return -EHOSTUNREACH;
+	}
+	return dst_input(skb);
+}
+
+static int iketcp_udp_rcv6(struct net *net, struct sock *sk,
+			   struct sk_buff *skb)
+{
+	skb = l3mdev_ip6_rcv(skb);
+	if (!skb)
+		return 0;
+	if (ipv6_stub->ipv6_route_input(skb) ||
+	    skb_dst(skb)->input != ip6_input) {
+		kfree_skb(skb);
+		return -EHOSTUNREACH;
+	}
+	return dst_input(skb);
+}
+
+/*
+ * Hand @skb (network header first) to the IP layer as received on @dev:
+ * what ip_rcv() / ipv6_rcv() do after their sanity checks, which a
+ * datagram built here passes. Not through the device layer: there was no
+ * frame, so packet taps, tc and XDP see none and a bridge forwards none.
+ */
+static int iketcp_udp_rcv(struct net *net, struct sk_buff *skb,
+			  struct net_device *dev)
+{
+	int err;
+
+	skb->dev = dev;
+	skb->skb_iif = dev->ifindex;
+	skb->pkt_type = PACKET_HOST;
+	skb->ip_summed = CHECKSUM_NONE;
+	skb_reset_mac_header(skb);
+	skb->mac_len = 0;
+	/*
+	 * Received here and now, not queued to this CPU's backlog: when this
+	 * returns the datagram is in the daemon's socket (or was dropped by
+	 * the stack as a received one would be: firewall, full socket). So
+	 * injections of one connection keep their order, whether they come
+	 * from the helper (process context) or the fast path (softirq), on
+	 * whichever CPU. A datagram netfilter queues (NFQUEUE) is counted
+	 * as injected whatever becomes of it.
+	 */
+	local_bh_disable();
+	rcu_read_lock();
+	if (skb->protocol == htons(ETH_P_IP)) {
+		memset(IPCB(skb), 0, sizeof(*IPCB(skb)));
+		IPCB(skb)->iif = dev->ifindex;
+		err = NF_HOOK(NFPROTO_IPV4, NF_INET_PRE_ROUTING, net, NULL, skb,
+			      dev, NULL, iketcp_udp_rcv4);
+	} else {
+		memset(IP6CB(skb), 0, sizeof(*IP6CB(skb)));
+		IP6CB(skb)->iif = dev->ifindex;
+		IP6CB(skb)->nhoff = offsetof(struct ipv6hdr, nexthdr);
+		err = NF_HOOK(NFPROTO_IPV6, NF_INET_PRE_ROUTING, net, NULL, skb,
+			      dev, NULL, iketcp_udp_rcv6);
+	}
+	rcu_read_unlock();
+	local_bh_enable();
+	return err < 0 ? err : 0;
+}
+
 /* iketcp_udp_inject() and iketcp_udp_inject_skb(): the datagram enters the
  * receive path like one received on the interface of the route to @peer.
+ * A datagram that could not be delivered is counted in inject_drops.
  */
 static int iketcp_udp_deliver(struct net *net, const struct iketcp_addr *peer,
 			      const struct iketcp_addr *local, bool nonesp,
 			      const struct iketcp_udp_payload *pl, int ifindex,
 			      gfp_t gfp, struct netlink_ext_ack *extack)
 {
+	struct iketcp_net *in = iketcp_net(net);
 	struct net_device *dev;
 	struct dst_entry *dst;
 	struct sk_buff *skb;
 	int err;
 
-	err = iketcp_udp_check(local, peer, pl->len, extack);
+	err = iketcp_udp_check(local, peer, nonesp, pl->len, extack);
 	if (err)
 		return err;
 	if (ifindex) {
@@ -198,7 +306,8 @@ static int iketcp_udp_deliver(struct net *net, const struct iketcp_addr *peer,
 		dst = iketcp_udp_route(net, local, peer, 0);
 		if (IS_ERR(dst)) {
 			NL_SET_ERR_MSG_MOD(extack, "no route to the peer");
-			return PTR_ERR(dst);
+			err = PTR_ERR(dst);
+			goto err_drop;
 		}
 		dev = dst->dev;
 		dev_hold(dev);
@@ -208,27 +317,26 @@ static int iketcp_udp_deliver(struct net *net, const struct iketcp_addr *peer,
 	skb = iketcp_udp_build(peer, local, nonesp, pl, 64, gfp);
 	if (!skb) {
 		err = -ENOMEM;
-		goto out;
+		goto err_put;
 	}
-	skb->dev = dev;
-	skb->pkt_type = PACKET_HOST;
-	skb->ip_summed = CHECKSUM_NONE;
-	skb_reset_mac_header(skb);
-	skb->mac_len = 0;
-	/*
-	 * Received here and now, not queued to this CPU's backlog: when this
-	 * returns the datagram is in the daemon's socket (or was dropped by
-	 * the stack as a received one would be: firewall, full socket). So
-	 * injections of one connection keep their order, whether they come
-	 * from the helper (process context) or the fast path (softirq), on
-	 * whichever CPU.
-	 */
-	local_bh_disable();
-	netif_receive_skb(skb);
-	local_bh_enable();
-	atomic64_inc(&iketcp_net(net)->injected);
-out:
+	err = iketcp_udp_rcv(net, skb, dev);
+	if (err == -EHOSTUNREACH) {
+		NL_SET_ERR_MSG_MOD(extack,
+				   "the datagram does not route to a local address: dropped");
+		goto err_put;
+	}
+	if (err) {
+		NL_SET_ERR_MSG_MOD(extack, "the datagram was dropped by netfilter");
+		goto err_put;
+	}
 	dev_put(dev);
+	atomic64_inc(&in->injected);
+	return 0;
+
+err_put:
+	dev_put(dev);
+err_drop:
+	atomic64_inc(&in->inject_drops);
 	return err;
 }
 
@@ -243,10 +351,12 @@ out:
  * @ifindex: interface it arrives on, 0 for the one routing to @peer
  * @extack: where to explain a failure
  *
- * The datagram enters the receive path (netfilter, conntrack, routing,
- * UDP) like one received from the network.
+ * The datagram enters the receive path at the IP layer (netfilter,
+ * conntrack, routing, UDP) like one received from the network on that
+ * interface, and only for a local address.
  *
- * Return: 0 or a negative errno.
+ * Return: 0, -EHOSTUNREACH if it does not route to a local address, the
+ * error of a netfilter drop, or another negative errno.
  */
 int iketcp_udp_inject(struct net *net, const struct iketcp_addr *peer,
 		      const struct iketcp_addr *local, bool nonesp,
@@ -293,7 +403,8 @@ int iketcp_udp_inject_skb(struct net *net, const struct iketcp_addr *peer,
  * @len: its length
  * @extack: where to explain a failure
  *
- * The datagram has no socket, so the capture hook lets it pass; it is
+ * The datagram has no socket, so the capture hook lets it pass; no IPsec
+ * policy applies to it (the daemon's socket bypasses them too); it is
  * fragmented when it exceeds the path MTU, like the daemon's would be.
  *
  * Return: 0 or a negative errno.
@@ -307,7 +418,7 @@ int iketcp_udp_send(struct net *net, const struct iketcp_addr *local,
 	struct sk_buff *skb;
 	int err;
 
-	err = iketcp_udp_check(local, peer, len, extack);
+	err = iketcp_udp_check(local, peer, nonesp, len, extack);
 	if (err)
 		return err;
 	dst = iketcp_udp_route(net, local, peer, 0);

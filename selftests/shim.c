@@ -8,6 +8,12 @@
  * path that injects an established IKE SA's messages from a connection
  * without the helper.
  */
+#include <grp.h>
+#include <linux/if_ether.h>
+#include <linux/if_packet.h>
+#include <netinet/udp.h>
+#include <sys/wait.h>
+
 #include "kselftest_harness.h"
 #include "lib.h"
 
@@ -418,6 +424,7 @@ TEST_F_TIMEOUT(shim, inject_natt_has_marker, SHIM_TIMEOUT)
 
 TEST_F_TIMEOUT(shim, inject_goes_through_the_firewall, SHIM_TIMEOUT)
 {
+	struct iketcp_netns_info info;
 	struct iketcp_ep peer, local;
 	struct sockaddr_storage from;
 	uint8_t m[300], r[512];
@@ -428,12 +435,19 @@ TEST_F_TIMEOUT(shim, inject_goes_through_the_firewall, SHIM_TIMEOUT)
 	iketcp_ep_parse(variant->peer, 500, &peer);
 	iketcp_ep_parse(variant->gw, 500, &local);
 	mk_msg(m, sizeof(m), 0x20, 37, 5);
-	ASSERT_EQ(0, iketcp_nl_udp_inject(&self->nl, &peer, &local, false, m,
-					  sizeof(m), 0));
-	/* dropped by the input rule for the interface towards the peer */
+	/* dropped by the input rule for the interface towards the peer,
+	 * and the helper is told
+	 */
+	ASSERT_EQ(-EPERM, iketcp_nl_udp_inject(&self->nl, &peer, &local, false,
+					       m, sizeof(m), 0));
+	EXPECT_NE(NULL, strstr(self->nl.err, "netfilter"))
+		TH_LOG("extack: '%s'", self->nl.err);
 	ASSERT_EQ(-1, udp_wait(self->daemon500, r, sizeof(r), 500, &from));
 	sh(_metadata, "nft list ruleset | grep -q 'packets 1 '");
 	sh(_metadata, "nft delete table inet t");
+	ASSERT_EQ(0, iketcp_nl_netns_get(&self->nl, &info));
+	EXPECT_EQ(0, info.stats[IKETCP_NS_STAT_INJECTED]);
+	EXPECT_EQ(1, info.stats[IKETCP_NS_STAT_INJECT_DROPS]);
 }
 
 TEST_F_TIMEOUT(shim, send_goes_out_fragmented_not_captured, SHIM_TIMEOUT)
@@ -502,6 +516,404 @@ static socklen_t sockaddr_of(const char *addr, uint16_t port,
 	a->sin6_port = htons(port);
 	a->sin6_addr = ep.addr.v6;
 	return sizeof(*a);
+}
+
+/* ---- issue 11: the shim exposed to hostile local users and odd set-ups */
+
+/* An AF_PACKET tap on @ifname, in netns @ns (NULL: this one). */
+static int packet_tap(const char *ns, const char *ifname)
+{
+	int here = open("/proc/self/ns/net", O_RDONLY), there = -1, fd = -1;
+	struct sockaddr_ll sll = {
+		.sll_family = AF_PACKET,
+		.sll_protocol = htons(ETH_P_ALL),
+	};
+	char path[128];
+
+	if (ns) {
+		snprintf(path, sizeof(path), "/run/netns/%s", ns);
+		there = open(path, O_RDONLY);
+		if (there < 0 || setns(there, CLONE_NEWNET))
+			goto out;
+	}
+	sll.sll_ifindex = if_nametoindex(ifname);
+	fd = socket(AF_PACKET, SOCK_RAW | SOCK_NONBLOCK, htons(ETH_P_ALL));
+	if (fd >= 0 && (!sll.sll_ifindex ||
+			bind(fd, (void *)&sll, sizeof(sll)))) {
+		close(fd);
+		fd = -1;
+	}
+	if (ns && setns(here, CLONE_NEWNET))
+		abort();
+out:
+	close(here);
+	if (there >= 0)
+		close(there);
+	return fd;
+}
+
+/* Frames the tap saw within @ms that hold the first @len bytes of @m */
+static int tap_count(int fd, const uint8_t *m, size_t len, int ms)
+{
+	static uint8_t buf[70000];
+	long long end = now_ms() + ms;
+	int seen = 0;
+
+	for (;;) {
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+		long long left = end - now_ms();
+		ssize_t n;
+
+		if (left <= 0 || poll(&p, 1, left) != 1)
+			break;
+		while ((n = recv(fd, buf, sizeof(buf), 0)) > 0)
+			if (memmem(buf, n, m, len))
+				seen++;
+	}
+	return seen;
+}
+
+/* Receive a datagram with its destination address and interface. */
+static ssize_t udp_wait_pktinfo(int fd, void *buf, size_t len, int ms,
+				char *dst, size_t dlen, int *ifindex)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	union {
+		char b[256];
+		struct cmsghdr align;
+	} c;
+	struct iovec iov = { .iov_base = buf, .iov_len = len };
+	struct msghdr mh = {
+		.msg_iov = &iov, .msg_iovlen = 1,
+		.msg_control = c.b, .msg_controllen = sizeof(c.b),
+	};
+	struct cmsghdr *cm;
+	ssize_t n;
+
+	*dst = 0;
+	*ifindex = 0;
+	if (poll(&p, 1, ms) != 1)
+		return -1;
+	n = recvmsg(fd, &mh, 0);
+	for (cm = CMSG_FIRSTHDR(&mh); cm; cm = CMSG_NXTHDR(&mh, cm)) {
+		if (cm->cmsg_level == IPPROTO_IP && cm->cmsg_type == IP_PKTINFO) {
+			struct in_pktinfo *pi = (void *)CMSG_DATA(cm);
+
+			inet_ntop(AF_INET, &pi->ipi_addr, dst, dlen);
+			*ifindex = pi->ipi_ifindex;
+		} else if (cm->cmsg_level == IPPROTO_IPV6 &&
+			   cm->cmsg_type == IPV6_PKTINFO) {
+			struct in6_pktinfo *pi = (void *)CMSG_DATA(cm);
+
+			inet_ntop(AF_INET6, &pi->ipi6_addr, dst, dlen);
+			*ifindex = pi->ipi6_ifindex;
+		}
+	}
+	return n;
+}
+
+static void want_pktinfo(int fd, bool v6)
+{
+	int one = 1;
+
+	if (v6)
+		setsockopt(fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, &one, sizeof(one));
+	else
+		setsockopt(fd, IPPROTO_IP, IP_PKTINFO, &one, sizeof(one));
+}
+
+/*
+ * An injected datagram enters at the IP layer: a packet socket on the
+ * interface sees no frame (there never was one), the daemon gets the
+ * datagram from the peer, to its address, on that interface.
+ */
+TEST_F_TIMEOUT(shim, inject_not_seen_by_packet_taps, SHIM_TIMEOUT)
+{
+	bool v6 = strchr(variant->gw, ':');
+	struct iketcp_ep peer, local;
+	struct sockaddr_storage from;
+	uint8_t m[300], r[512];
+	char dst[INET6_ADDRSTRLEN];
+	int tap, ifindex;
+
+	tap = packet_tap(NULL, "gw0");
+	ASSERT_LE(0, tap);
+	want_pktinfo(self->daemon500, v6);
+	iketcp_ep_parse(variant->peer, 500, &peer);
+	iketcp_ep_parse(variant->gw, 500, &local);
+	mk_msg(m, sizeof(m), 0x20, 37, 0x5a17);
+	ASSERT_EQ(0, iketcp_nl_udp_inject(&self->nl, &peer, &local, false, m,
+					  sizeof(m), 0)) TH_LOG("%s", self->nl.err);
+	ASSERT_EQ(sizeof(m), udp_wait_pktinfo(self->daemon500, r, sizeof(r),
+					      WAIT_MS, dst, sizeof(dst),
+					      &ifindex));
+	ASSERT_EQ(0, memcmp(m, r, sizeof(m)));
+	EXPECT_STREQ(variant->gw, dst);
+	EXPECT_EQ(if_nametoindex("gw0"), ifindex);
+	/* the source, from a second one */
+	ASSERT_EQ(0, iketcp_nl_udp_inject(&self->nl, &peer, &local, false, m,
+					  sizeof(m), 0));
+	ASSERT_EQ(sizeof(m), udp_wait(self->daemon500, r, sizeof(r), WAIT_MS,
+				      &from));
+	check_from(_metadata, &from, variant->peer, 500);
+	EXPECT_EQ(0, tap_count(tap, m, 64, 500));
+	close(tap);
+}
+
+/*
+ * The interface towards the peer is a bridge port: the injected datagram
+ * is the daemon's, and never leaves through the bridge's other ports.
+ */
+TEST_F_TIMEOUT(shim, inject_on_bridge_port_not_forwarded, SHIM_TIMEOUT)
+{
+	struct iketcp_ep peer, local;
+	struct sockaddr_storage from;
+	uint8_t m[300], r[512];
+	char cmd[512];
+	int tap;
+
+	snprintf(cmd, sizeof(cmd),
+		 "ip link add br0 type bridge && ip link set br0 up && "
+		 "ip link add brp0 type veth peer name brx0 netns %1$s && "
+		 "ip link set brp0 master br0 up && "
+		 "ip link set gw0 master br0 && "
+		 "ip -n %1$s link set brx0 up", self->ns);
+	sh(_metadata, cmd);
+	usleep(300000);
+	tap = packet_tap(self->ns, "brx0");
+	ASSERT_LE(0, tap);
+	iketcp_ep_parse(variant->peer, 500, &peer);
+	iketcp_ep_parse(variant->gw, 500, &local);
+	mk_msg(m, sizeof(m), 0x20, 37, 0x5b17);
+	ASSERT_EQ(0, iketcp_nl_udp_inject(&self->nl, &peer, &local, false, m,
+					  sizeof(m), 0)) TH_LOG("%s", self->nl.err);
+	EXPECT_EQ(0, tap_count(tap, m, 64, 1000));
+	ASSERT_EQ(sizeof(m), udp_wait(self->daemon500, r, sizeof(r), WAIT_MS,
+				      &from));
+	ASSERT_EQ(0, memcmp(m, r, sizeof(m)));
+	check_from(_metadata, &from, variant->peer, 500);
+	close(tap);
+}
+
+/* A datagram that does not route to a local address is a counted drop */
+TEST_F_TIMEOUT(shim, inject_unroutable_counted_as_dropped, SHIM_TIMEOUT)
+{
+	bool v6 = strchr(variant->gw, ':');
+	struct iketcp_netns_info info;
+	struct iketcp_ep peer, local;
+	uint8_t m[100];
+
+	iketcp_ep_parse(variant->peer, 500, &peer);
+	/* on the peer's subnet, but no address of this host (arriving on
+	 * gw0: the route from it to the peer would not even be looked up)
+	 */
+	iketcp_ep_parse(v6 ? "fd09::77" : "10.9.0.77", 500, &local);
+	mk_msg(m, sizeof(m), 0x20, 37, 5);
+	EXPECT_EQ(-EHOSTUNREACH,
+		  iketcp_nl_udp_inject(&self->nl, &peer, &local, false, m,
+				       sizeof(m), if_nametoindex("gw0")));
+	EXPECT_NE(NULL, strstr(self->nl.err, "local address"))
+		TH_LOG("extack: '%s'", self->nl.err);
+	/* from a peer this host has no route to */
+	iketcp_ep_parse(v6 ? "fd0a::2" : "10.10.0.2", 500, &peer);
+	iketcp_ep_parse(variant->gw, 500, &local);
+	EXPECT_EQ(-ENETUNREACH, iketcp_nl_udp_inject(&self->nl, &peer, &local,
+						     false, m, sizeof(m), 0));
+	EXPECT_STREQ("iketcp: no route to the peer", self->nl.err);
+	ASSERT_EQ(0, iketcp_nl_netns_get(&self->nl, &info));
+	EXPECT_EQ(0, info.stats[IKETCP_NS_STAT_INJECTED]);
+	EXPECT_EQ(2, info.stats[IKETCP_NS_STAT_INJECT_DROPS]);
+}
+
+/*
+ * The largest message of a datagram: IPv4's total length and IPv6's
+ * payload length hold the headers, the UDP header and the non-ESP marker.
+ * One byte more is refused, never wrapped.
+ */
+TEST_F_TIMEOUT(shim, udp_size_limit_per_family, SHIM_TIMEOUT)
+{
+	bool v6 = strchr(variant->gw, ':');
+	/* 65535 - IPv4 header - UDP header; IPv6: 65535 - UDP header */
+	uint32_t max = v6 ? 65535 - 8 : 65535 - 20 - 8;
+	struct iketcp_ep peer, local;
+	struct sockaddr_storage from;
+	static uint8_t m[65536], r[65600];
+	int big = 1 << 20;
+
+	setsockopt(self->daemon500, SOL_SOCKET, SO_RCVBUFFORCE, &big, sizeof(big));
+	setsockopt(self->daemon4500, SOL_SOCKET, SO_RCVBUFFORCE, &big, sizeof(big));
+	setsockopt(self->peer500, SOL_SOCKET, SO_RCVBUFFORCE, &big, sizeof(big));
+	iketcp_ep_parse(variant->gw, 4500, &local);
+	iketcp_ep_parse(variant->peer, 4500, &peer);
+	/* NAT-T: the marker takes 4 bytes */
+	mk_msg(m, max - 4, 0x20, 37, 1);
+	ASSERT_EQ(0, iketcp_nl_udp_inject(&self->nl, &peer, &local, true, m,
+					  max - 4, 0)) TH_LOG("%s", self->nl.err);
+	ASSERT_EQ(max, udp_wait(self->daemon4500, r, sizeof(r), WAIT_MS, &from));
+	EXPECT_EQ(1, check_msg(r + 4, max - 4));
+	mk_msg(m, max - 3, 0x20, 37, 2);
+	EXPECT_EQ(-EMSGSIZE, iketcp_nl_udp_inject(&self->nl, &peer, &local,
+						  true, m, max - 3, 0));
+	EXPECT_STREQ("iketcp: message too large for a datagram", self->nl.err);
+	EXPECT_EQ(-EMSGSIZE, iketcp_nl_udp_send(&self->nl, &local, &peer, true,
+						m, max - 3));
+	/* port 500: no marker */
+	iketcp_ep_parse(variant->gw, 500, &local);
+	iketcp_ep_parse(variant->peer, 500, &peer);
+	mk_msg(m, max, 0x20, 37, 3);
+	ASSERT_EQ(0, iketcp_nl_udp_inject(&self->nl, &peer, &local, false, m,
+					  max, 0)) TH_LOG("%s", self->nl.err);
+	ASSERT_EQ(max, udp_wait(self->daemon500, r, sizeof(r), WAIT_MS, &from));
+	EXPECT_EQ(3, check_msg(r, max));
+	/* and sent to the peer, fragmented */
+	ASSERT_EQ(0, iketcp_nl_udp_send(&self->nl, &local, &peer, false, m,
+					max)) TH_LOG("%s", self->nl.err);
+	ASSERT_EQ(max, udp_wait(self->peer500, r, sizeof(r), WAIT_MS, &from));
+	EXPECT_EQ(3, check_msg(r, max));
+	mk_msg(m, max + 1, 0x20, 37, 4);
+	EXPECT_EQ(-EMSGSIZE, iketcp_nl_udp_inject(&self->nl, &peer, &local,
+						  false, m, max + 1, 0));
+	EXPECT_STREQ("iketcp: message too large for a datagram", self->nl.err);
+	EXPECT_EQ(-EMSGSIZE, iketcp_nl_udp_send(&self->nl, &local, &peer, false,
+						m, max + 1));
+	/* nothing else arrived */
+	EXPECT_EQ(-1, udp_wait(self->daemon4500, r, sizeof(r), 200, &from));
+	EXPECT_EQ(-1, udp_wait(self->daemon500, r, sizeof(r), 200, &from));
+}
+
+/*
+ * Port 4500 is unprivileged: a local user binds it too (here on the
+ * daemon's own address, SO_REUSEADDR like the daemon's socket). Its
+ * datagrams are not the daemon's: they leave as plain UDP.
+ */
+TEST_F_TIMEOUT(shim, capture_ignores_unprivileged_socket, SHIM_TIMEOUT)
+{
+	struct sockaddr_storage from;
+	struct iketcp_netns_info info;
+	int peer4500 = udp_bound_in(self->ns, variant->peer, 4500);
+	uint8_t m[4 + 200], r[512];
+	int status;
+	pid_t pid;
+
+	ASSERT_LE(0, peer4500);
+	ASSERT_EQ(0, capture(&self->nl, variant->peer, -1, true));
+	memset(m, 0, 4);
+	mk_msg(m + 4, 200, 0x20, 35, 2);
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		int fd;
+
+		if (setgroups(0, NULL) || setresgid(65534, 65534, 65534) ||
+		    setresuid(65534, 65534, 65534))
+			_exit(2);
+		fd = udp_bound(variant->gw, 4500);
+		if (fd < 0)
+			_exit(3);
+		_exit(udp_sendto(fd, variant->peer, 4500, m, sizeof(m)) ? 4 : 0);
+	}
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	ASSERT_EQ(0, WEXITSTATUS(status));
+	EXPECT_EQ(sizeof(m), udp_wait(peer4500, r, sizeof(r), WAIT_MS, &from));
+	EXPECT_EQ(0, evlog_wait(&self->nl, self->log, IKETCP_CMD_UDP_CAPTURED,
+				0, 1, 300));
+	ASSERT_EQ(0, iketcp_nl_netns_get(&self->nl, &info));
+	EXPECT_EQ(0, info.stats[IKETCP_NS_STAT_CAPTURED]);
+	/* the daemon's, from the same address and port, still is */
+	ASSERT_EQ(0, udp_sendto(self->daemon4500, variant->peer, 4500, m,
+				sizeof(m)));
+	ASSERT_EQ(1, evlog_wait(&self->nl, self->log, IKETCP_CMD_UDP_CAPTURED,
+				0, 1, WAIT_MS));
+	EXPECT_EQ(-1, udp_wait(peer4500, r, sizeof(r), 300, &from));
+	close(peer4500);
+}
+
+/* A raw socket writes its own "UDP" header: not the daemon's datagram. */
+TEST_F_TIMEOUT(shim, capture_ignores_raw_socket, SHIM_TIMEOUT)
+{
+	bool v6 = strchr(variant->gw, ':');
+	struct sockaddr_storage from, to;
+	uint8_t pkt[8 + 200], r[512];
+	int fd, off = 6;
+	socklen_t sl;
+
+	ASSERT_EQ(0, capture(&self->nl, variant->peer, -1, true));
+	fd = socket(v6 ? AF_INET6 : AF_INET, SOCK_RAW, IPPROTO_UDP);
+	ASSERT_LE(0, fd);
+	if (v6)		/* the kernel fills in the UDP checksum */
+		ASSERT_EQ(0, setsockopt(fd, IPPROTO_IPV6, IPV6_CHECKSUM, &off,
+					sizeof(off)));
+	memset(pkt, 0, 8);
+	pkt[1] = 500 & 0xff;	/* source port 500 (0x01f4) */
+	pkt[0] = 500 >> 8;
+	pkt[2] = 500 >> 8;
+	pkt[3] = 500 & 0xff;
+	pkt[4] = sizeof(pkt) >> 8;
+	pkt[5] = sizeof(pkt) & 0xff;
+	mk_msg(pkt + 8, 200, 0x20, 35, 3);
+	sl = sockaddr_of(variant->peer, 0, &to);
+	ASSERT_EQ(sizeof(pkt), sendto(fd, pkt, sizeof(pkt), 0, (void *)&to, sl));
+	EXPECT_EQ(200, udp_wait(self->peer500, r, sizeof(r), WAIT_MS, &from));
+	EXPECT_EQ(0, evlog_wait(&self->nl, self->log, IKETCP_CMD_UDP_CAPTURED,
+				0, 1, 300));
+	close(fd);
+}
+
+/* A GSO datagram (UDP_SEGMENT) is several on the wire: not taken whole */
+TEST_F_TIMEOUT(shim, capture_skips_gso, SHIM_TIMEOUT)
+{
+	struct sockaddr_storage from;
+	uint8_t m[600], r[1000];
+	int gso = 300;
+
+	ASSERT_EQ(0, capture(&self->nl, variant->peer, -1, true));
+	ASSERT_EQ(0, setsockopt(self->daemon500, IPPROTO_UDP, UDP_SEGMENT,
+				&gso, sizeof(gso)));
+	mk_msg(m, 300, 0x20, 37, 1);
+	mk_msg(m + 300, 300, 0x20, 37, 2);
+	ASSERT_EQ(0, udp_sendto(self->daemon500, variant->peer, 500, m,
+				sizeof(m)));
+	EXPECT_EQ(300, udp_wait(self->peer500, r, sizeof(r), WAIT_MS, &from));
+	EXPECT_EQ(300, udp_wait(self->peer500, r, sizeof(r), WAIT_MS, &from));
+	EXPECT_EQ(0, evlog_wait(&self->nl, self->log, IKETCP_CMD_UDP_CAPTURED,
+				0, 1, 300));
+}
+
+/*
+ * The daemon's socket bypasses IPsec policies (its IKE would otherwise be
+ * tunnelled into the SA it negotiates): UDP_SEND must too.
+ */
+TEST_F_TIMEOUT(shim, send_bypasses_ipsec_policy, SHIM_TIMEOUT)
+{
+	bool v6 = strchr(variant->gw, ':');
+	struct iketcp_ep peer, local;
+	struct sockaddr_storage from;
+	uint8_t m[300], r[512];
+	char cmd[512];
+	int plain;
+
+	snprintf(cmd, sizeof(cmd),
+		 "ip xfrm policy add src %1$s/%3$d dst %2$s/%3$d dir out "
+		 "tmpl src %1$s dst %2$s proto esp mode tunnel",
+		 variant->gw, variant->peer, v6 ? 128 : 32);
+	sh(_metadata, cmd);
+	/* the policy covers the path: a plain socket's datagram is held */
+	plain = udp_bound(variant->gw, 0);
+	ASSERT_LE(0, plain);
+	mk_msg(m, sizeof(m), 0x20, 37, 9);
+	udp_sendto(plain, variant->peer, 500, m, sizeof(m));
+	ASSERT_EQ(-1, udp_wait(self->peer500, r, sizeof(r), 300, &from));
+	close(plain);
+	/* UDP_SEND's is not */
+	iketcp_ep_parse(variant->peer, 500, &peer);
+	iketcp_ep_parse(variant->gw, 500, &local);
+	ASSERT_EQ(0, iketcp_nl_udp_send(&self->nl, &local, &peer, false, m,
+					sizeof(m))) TH_LOG("%s", self->nl.err);
+	ASSERT_EQ(sizeof(m), udp_wait(self->peer500, r, sizeof(r), WAIT_MS,
+				      &from));
+	ASSERT_EQ(0, memcmp(m, r, sizeof(m)));
+	check_from(_metadata, &from, variant->gw, 500);
+	sh(_metadata, "ip xfrm policy flush");
 }
 
 /* A TCP connection from the peer's netns to the gateway, ULP attached. */

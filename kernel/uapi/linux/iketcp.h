@@ -142,6 +142,9 @@ enum iketcp_conn_state {
  * @IKETCP_CMD_UDP_CAPTURED: notification: a UDP IKE datagram the local
  *	daemon sent (from port 500, or from 4500 with the non-ESP marker:
  *	IKETCP_A_NONESP) to a captured peer; it did not leave the host.
+ *	Only datagrams of UDP sockets opened by a process with CAP_NET_ADMIN
+ *	or CAP_NET_BIND_SERVICE are the daemon's (others, raw sockets and
+ *	GSO batches leave as they are).
  *	IKETCP_A_LOCAL_* is its source, IKETCP_A_REMOTE_* its destination,
  *	IKETCP_A_MSG the IKE message (marker removed), IKETCP_A_PMTU the MTU
  *	of the route to the peer.
@@ -150,10 +153,17 @@ enum iketcp_conn_state {
  *	with the non-ESP marker if IKETCP_A_NONESP. It enters the stack as if
  *	received on the interface of the route to the peer (or
  *	IKETCP_A_IFINDEX): firewall, conntrack and the daemon see a datagram
- *	from the network.
+ *	from the network. It enters at the IP layer (no frame: packet
+ *	sockets, tc and XDP on the interface see nothing, a bridge forwards
+ *	nothing) and is only delivered to a local address: -EHOSTUNREACH if
+ *	it does not route to one, the netfilter error (-EPERM) if the
+ *	firewall dropped it, both counted in IKETCP_NS_STAT_INJECT_DROPS.
+ *	-EMSGSIZE if the message does not fit a datagram (IPv4: 65507 bytes,
+ *	IPv6: 65527, 4 less with the marker).
  * @IKETCP_CMD_UDP_SEND: send IKETCP_A_MSG to the peer as a real UDP
  *	datagram from IKETCP_A_LOCAL_* to IKETCP_A_REMOTE_* (not captured;
- *	fragmented if it must be)
+ *	fragmented if it must be; like the daemon's own socket it bypasses
+ *	IPsec policies). The size limit is UDP_INJECT's.
  * @IKETCP_CMD_CONN_SET: connection IKETCP_A_CONN_ID gets
  *	IKETCP_A_FIRST_MSG_TIMEOUT milliseconds from now for its first
  *	message, 0 for no limit: the helper vouches for a connection it
@@ -364,6 +374,9 @@ enum iketcp_stat {
  *	messages now (IKETCP_A_MEM_LIMIT)
  * @IKETCP_NS_STAT_MEM_REFUSALS: sends refused for IKETCP_A_MEM_LIMIT or
  *	the socket memory limits
+ * @IKETCP_NS_STAT_INJECT_DROPS: datagrams for the daemon that could not
+ *	be delivered (no local route for them, dropped by netfilter, no
+ *	memory); not in IKETCP_NS_STAT_INJECTED
  * @__IKETCP_NS_STAT_MAX: internal
  * @IKETCP_NS_STAT_MAX: highest value
  */
@@ -386,6 +399,7 @@ enum iketcp_netns_stat {
 	IKETCP_NS_STAT_MSG_TIMEOUTS,
 	IKETCP_NS_STAT_MEM_USED,
 	IKETCP_NS_STAT_MEM_REFUSALS,
+	IKETCP_NS_STAT_INJECT_DROPS,
 
 	__IKETCP_NS_STAT_MAX,
 	IKETCP_NS_STAT_MAX = __IKETCP_NS_STAT_MAX - 1
