@@ -467,19 +467,42 @@ e2e_d_terminate() {
 	return 1
 }
 
-_e2e_xfrm_packets() { # <gw>: packets counted over all its ESP states
-	local p
-	read -r _ p < <(e2e_xfrm_stat "$1")
-	echo "$p"
+_e2e_xfrm_spi_packets() { # <gw> <assoc array>: packets per ESP SPI in its kernel
+	local -n _to=$2
+	local line spi= cur=0 out re_spi='proto esp spi (0x[0-9a-f]+)' re_p='[^0-9]([0-9]+)\(packets\)'
+	_to=()
+	out=$(ip -n "e2e-$1" -s xfrm state 2>/dev/null)
+	# "lifetime current:" then "  <n>(bytes), <n>(packets)"
+	while IFS= read -r line; do
+		if [[ $line =~ $re_spi ]]; then
+			spi=${BASH_REMATCH[1]} cur=0
+		elif [[ $line == *"lifetime current:"* ]]; then
+			cur=1
+		elif [ -n "$spi" ] && [ $cur = 1 ] && [[ $line =~ $re_p ]]; then
+			_to[$spi]=${BASH_REMATCH[1]}
+			spi= cur=0
+		fi
+	done <<<"$out"
+}
+
+_e2e_xfrm_grown() { # <before> <after>: packets counted since, over the SAs that exist after
+	local -n _b=$1 _a=$2
+	local spi n=0
+	for spi in "${!_a[@]}"; do
+		n=$((n + _a[$spi] - ${_b[$spi]:-0}))
+	done
+	echo "$n"
 }
 
 # e2e_d_ping <spec> [count]: the traffic the topology protects (net:
 # host-left -> host-right; h2h, s2s: gw-left -> gw-right's address; rw:
 # gw-left -> host-right, which the remote selector covers). Every reply
 # must arrive, and the ESP packet counters of both gateways must grow by
-# at least 2 * count
+# at least 2 * count (over the SAs there after the ping: a rekey may delete
+# the old ones meanwhile)
 e2e_d_ping() {
-	local fam topo count=${2:-3} ns dst src=() out rc l0 r0 l1 r1 summary=
+	local fam topo count=${2:-3} ns dst src=() out rc dl dr summary=
+	local -A l0=() r0=() l1=() r1=()
 	read -r _ fam topo <<<"$1"
 	case $topo in
 	net) ns=hl dst=$E2E_HR4; [ "$fam" = 6 ] && dst=$E2E_HR6 ;;
@@ -488,7 +511,8 @@ e2e_d_ping() {
 	*) return 2 ;;
 	esac
 	[ "$fam" = nat ] && [ "$ns" = gl ] && src=(-I "$E2E_GL_CGN4")
-	l0=$(_e2e_xfrm_packets gl) r0=$(_e2e_xfrm_packets gr)
+	_e2e_xfrm_spi_packets gl l0
+	_e2e_xfrm_spi_packets gr r0
 	out=$(ip netns exec "e2e-$ns" ping -q -n -c "$count" -i 0.2 -w 15 "${src[@]}" "$dst" 2>&1)
 	rc=$?
 	[[ $out =~ [^$'\n']*(transmitted|unreachable)[^$'\n']* ]] && summary=${BASH_REMATCH[0]}
@@ -496,10 +520,33 @@ e2e_d_ping() {
 		e2e_log "ping $ns -> $dst failed: ${summary:-$out}"
 		return 1
 	fi
-	l1=$(_e2e_xfrm_packets gl) r1=$(_e2e_xfrm_packets gr)
-	e2e_log "ping $ns -> $dst: $summary; ESP packets gl +$((l1 - l0)), gr +$((r1 - r0))"
-	if [ $((l1 - l0)) -lt $((2 * count)) ] || [ $((r1 - r0)) -lt $((2 * count)) ]; then
+	_e2e_xfrm_spi_packets gl l1
+	_e2e_xfrm_spi_packets gr r1
+	dl=$(_e2e_xfrm_grown l0 l1) dr=$(_e2e_xfrm_grown r0 r1)
+	e2e_log "ping $ns -> $dst: $summary; ESP packets gl +$dl, gr +$dr"
+	if [ "$dl" -lt $((2 * count)) ] || [ "$dr" -lt $((2 * count)) ]; then
 		e2e_log "the pings did not all go through ESP"
 		return 1
 	fi
+}
+
+_e2e_mac() { # <ns> <dev>: its MAC address
+	local line re='link/ether ([0-9a-f:]+)'
+	line=$(ip -n "e2e-$1" -o link show dev "$2" 2>/dev/null)
+	[[ $line =~ $re ]] && echo "${BASH_REMATCH[1]}"
+}
+
+# e2e_pin_neighbours: permanent IPv6 neighbour entries between the
+# gateways and the middlebox. A road warrior's ::/0 selector also covers
+# gw-left's neighbour discovery towards the middlebox (its solicitations
+# would go into the tunnel): with pinned entries none is needed.
+e2e_pin_neighbours() {
+	local mgl mgr glm grm
+	mgl=$(_e2e_mac mb mb-gl) mgr=$(_e2e_mac mb mb-gr)
+	glm=$(_e2e_mac gl gl-mb) grm=$(_e2e_mac gr gr-mb)
+	[ -n "$mgl" ] && [ -n "$mgr" ] && [ -n "$glm" ] && [ -n "$grm" ] || return 1
+	ip -n e2e-gl neigh replace "$E2E_MB_L6" lladdr "$mgl" dev gl-mb nud permanent &&
+	ip -n e2e-gr neigh replace "$E2E_MB_R6" lladdr "$mgr" dev gr-mb nud permanent &&
+	ip -n e2e-mb neigh replace "$E2E_GL6" lladdr "$glm" dev mb-gl nud permanent &&
+	ip -n e2e-mb neigh replace "$E2E_GR6" lladdr "$grm" dev mb-gr nud permanent
 }

@@ -148,7 +148,7 @@ if [ $need_pluto = 1 ] && ! why=$(e2e_pluto_available); then
 fi
 if ! e2e_check "topology up, the middlebox drops every fragment" \
 	eval 'e2e_step "topology" e2e_topology_up && e2e_step "topology check" e2e_topology_check &&
-	      e2e_mb_frag_drop on'; then
+	      e2e_pin_neighbours && e2e_mb_frag_drop on'; then
 	e2e_collect_logs matrix
 	e2e_tap_finish
 	exit 1
@@ -189,9 +189,13 @@ iketcpd_for() {
 	iketcpd_start_gw gl "$1" "$2" && iketcpd_start_gw gr "$1" "$2" || return 1
 	IKETCPD_CONF=$want
 }
-stat_of() { # <gw> <key>: an iketcpd counter summed over its peers
-	local out n sum=0
-	out=$(ip netns exec "e2e-$1" "$CTL" -s "$(e2e_iketcpd_ctl "$1")" --json status 2>/dev/null)
+iketcpd_status() { # <gw>: iketcpctl --json status, into STATUS_<gw>
+	printf -v "STATUS_$1" '%s' "$(ip netns exec "e2e-$1" "$CTL" -s "$(e2e_iketcpd_ctl "$1")" \
+		--json status 2>/dev/null)"
+}
+stat_sum() { # <gw> <key>: a counter of the last iketcpd_status, summed over the peers
+	local v="STATUS_$1" out n sum=0
+	out=${!v}
 	while [[ $out =~ \"$2\":([0-9]+)(.*) ]]; do
 		n=${BASH_REMATCH[1]} out=${BASH_REMATCH[2]}
 		sum=$((sum + n))
@@ -200,8 +204,9 @@ stat_of() { # <gw> <key>: an iketcpd counter summed over its peers
 }
 transports_ok() { # <policy> <udp_out gl before> <tcp_out gl before>
 	local du dt tin ugr
-	du=$(($(stat_of gl udp_out) - $2)) dt=$(($(stat_of gl tcp_out) - $3))
-	tin=$(stat_of gl tcp_in) ugr=$(stat_of gr udp_out)
+	iketcpd_status gl && iketcpd_status gr
+	du=$(($(stat_sum gl udp_out) - $2)) dt=$(($(stat_sum gl tcp_out) - $3))
+	tin=$(stat_sum gl tcp_in) ugr=$(stat_sum gr udp_out)
 	e2e_log "gw-left sent $du IKE messages over UDP, $dt over TCP (tcp_in $tin); gw-right udp_out $ugr"
 	case $1 in
 	tcp) [ "$du" = 0 ] && [ "$dt" -ge 2 ] && [ "$tin" -gt 0 ] && [ "$ugr" = 0 ] ;;
@@ -273,7 +278,8 @@ run_cell() { # <cell>
 		e2e_d_terminate "$name" >/dev/null 2>&1
 		return
 	fi
-	u0=$(stat_of gl udp_out) t0=$(stat_of gl tcp_out)
+	iketcpd_status gl
+	u0=$(stat_sum gl udp_out) t0=$(stat_sum gl tcp_out)
 	if ! check "IKE and CHILD SA up, traffic through ESP" e2e_step "initiate $name" up_ping "$name" "$spec"; then
 		e2e_collect_logs "matrix-up"
 		for ((i = 1; i < n - 1; i++)); do skip "check $((i + 1))" "not established"; done
