@@ -8,7 +8,7 @@
 
 cd "$(dirname "$0")/.." || exit 1
 B=build/selftests
-ALL=(module.sh ulp shim churn bridge.sh channels.sh bounds.sh hostile.sh e2e/iketcp.sh)
+ALL=(module.sh ulp shim churn bridge.sh channels.sh bounds.sh hostile.sh e2e/iketcp.sh e2e/matrix.sh)
 [ $# -gt 0 ] && ALL=("$@")
 T_PASS=0 T_FAIL=0 T_SKIP=0 T_RUN=0 failed=()
 

@@ -27,6 +27,8 @@
 # comes from pki.sh (nss-gw-left/, nss-gw-right/), its ipsec.conf, control
 # socket (run/pluto.ctl) and log (pluto.log) are in $E2E_DIR/<gw>/.
 # leftupdown=/bin/true: pluto would otherwise run strongSwan's _updown.
+# Debian's pluto has IKEv1 built in but refuses IKEv1 connections unless
+# ikev1-policy=accept (config setup).
 #
 # Knobs: E2E_LIBRESWAN (the unpacked package, default .cache/libreswan/root),
 # E2E_PLUTO_TIMEOUT (seconds for pluto's control socket, default 120).
@@ -70,7 +72,8 @@ _e2e_pluto_setup_conf() { # <gw>
 		"	logappend=no" \
 		"	logtime=yes" \
 		"	plutodebug=none" \
-		"	uniqueids=no" ""
+		"	uniqueids=no" \
+		"	ikev1-policy=accept" ""
 }
 
 # e2e_pluto_start <gw...>: NSS database and ipsec.conf in $E2E_DIR/<gw>/,
