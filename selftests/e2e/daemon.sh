@@ -83,7 +83,7 @@ e2e_pluto_start() {
 	local gw d name f
 	for gw in "$@"; do
 		d=$E2E_DIR/$gw
-		case $gw in gl) name=gw-left ;; gr) name=gw-right ;; *) return 2 ;; esac
+		case $gw in gl) name="gw-left" ;; gr) name="gw-right" ;; *) return 2 ;; esac
 		[ -d "$E2E_PKI/nss-$name" ] ||
 			{ e2e_log "no NSS database in $E2E_PKI: run selftests/e2e/pki.sh on the host"; return 1; }
 		rm -rf "$d/nss" "$d/run" "$d/ipsec.d" "$d/pluto.log"
@@ -472,7 +472,7 @@ e2e_d_terminate() {
 
 _e2e_xfrm_spi_packets() { # <gw> <assoc array>: packets per ESP SPI in its kernel
 	local -n _to=$2
-	local line spi= cur=0 out re_spi='proto esp spi (0x[0-9a-f]+)' re_p='[^0-9]([0-9]+)\(packets\)'
+	local line spi="" cur=0 out re_spi='proto esp spi (0x[0-9a-f]+)' re_p='[^0-9]([0-9]+)\(packets\)'
 	_to=()
 	out=$(ip -n "e2e-$1" -s xfrm state 2>/dev/null)
 	# "lifetime current:" then "  <n>(bytes), <n>(packets)"
@@ -482,8 +482,8 @@ _e2e_xfrm_spi_packets() { # <gw> <assoc array>: packets per ESP SPI in its kerne
 		elif [[ $line == *"lifetime current:"* ]]; then
 			cur=1
 		elif [ -n "$spi" ] && [ $cur = 1 ] && [[ $line =~ $re_p ]]; then
-			_to[$spi]=${BASH_REMATCH[1]}
-			spi= cur=0
+			_to["$spi"]=${BASH_REMATCH[1]}
+			spi="" cur=0
 		fi
 	done <<<"$out"
 }
@@ -492,7 +492,7 @@ _e2e_xfrm_grown() { # <before> <after>: packets counted since, over the SAs that
 	local -n _b=$1 _a=$2
 	local spi n=0
 	for spi in "${!_a[@]}"; do
-		n=$((n + _a[$spi] - ${_b[$spi]:-0}))
+		n=$((n + ${_a[$spi]} - ${_b[$spi]:-0}))
 	done
 	echo "$n"
 }
@@ -505,6 +505,7 @@ _e2e_xfrm_grown() { # <before> <after>: packets counted since, over the SAs that
 # the old ones meanwhile)
 e2e_d_ping() {
 	local fam topo count=${2:-3} ns dst src=() out rc dl dr summary=
+	# shellcheck disable=SC2034 # filled through namerefs
 	local -A l0=() r0=() l1=() r1=()
 	read -r _ fam topo <<<"$1"
 	case $topo in
