@@ -307,9 +307,9 @@ done
 
 e2e_iketcpd_stop
 echo "# ---- matrix ($TIER, kernel $(uname -r)): pass/checks per cell"
-printf '# %-44s %5s %5s %5s %7s\n' "cell (initiator->responder ver fam topo policy)" pass fail skip "time s"
+printf '# %-48s %5s %5s %5s %7s\n' "cell (initiator->responder ver fam topo policy)" pass fail skip "time s"
 for ((i = 0; i < ${#CELLS[@]}; i++)); do
-	printf '# %-44s %5s %5s %5s %7s\n' "${CELL_NAME[i]}" "${CELL_PASS[i]:-0}" \
+	printf '# %-48s %5s %5s %5s %7s\n' "${CELL_NAME[i]}" "${CELL_PASS[i]:-0}" \
 		"${CELL_FAIL[i]:-0}" "${CELL_SKIP[i]:-0}" "${CELL_TIME[i]}"
 done
 e2e_tap_finish
