@@ -36,7 +36,7 @@
 E2E_LIBRESWAN=${E2E_LIBRESWAN:-$E2E_ROOT/.cache/libreswan/root}
 E2E_LSW_BIN=$E2E_LIBRESWAN/usr/libexec/ipsec
 E2E_PLUTO_TIMEOUT=${E2E_PLUTO_TIMEOUT:-120}
-declare -gA E2E_DAEMON=() E2E_PLUTO_PID=() E2E_D_CONN=()
+declare -gA E2E_DAEMON=() E2E_PLUTO_PID=() E2E_D_CONN=() E2E_D_SPEC=()
 
 # e2e_pluto_available: the unpacked pluto runs here (prints why not)
 e2e_pluto_available() {
@@ -289,7 +289,7 @@ e2e_d_conf() {
 		;;
 	*) e2e_log "e2e_d_conf: no daemon on $gw"; return 1 ;;
 	esac
-	E2E_D_CONN[$gw]=$name
+	E2E_D_CONN[$gw]=$name E2E_D_SPEC[$gw]=$spec
 }
 
 # e2e_d_states <gw> [name]: the gateway daemon's SAs, one per line:
@@ -395,41 +395,64 @@ _e2e_d_new_ike() { # <name> <old ids>: gw-left has an established IKE SA not amo
 	return 1
 }
 
-# e2e_d_rekey_child <name> [timeout-s]: gw-left rekeys the CHILD SA; waits
-# for a new ESP SA in its kernel and both sides established
-e2e_d_rekey_child() {
-	local name=$1 timeout=${2:-60} old rc
-	old=$(_e2e_spis gl)
-	case ${E2E_DAEMON[gl]} in
-	charon) e2e_swanctl gl --rekey --child "$name" >/dev/null ;;
-	pluto) e2e_whack gl --name "$name" --rekey-ipsec >/dev/null ;;
+# e2e_d_rekeyer: the gateway whose daemon can force a rekey of the current
+# connection: gw-left, except that pluto 4.10 cannot force an IKEv1 rekey
+# ("cannot force rekey of IKEv1 connection"): then gw-right if it runs
+# charon; prints nothing (status 1) if neither can
+e2e_d_rekeyer() {
+	local ver
+	read -r ver _ <<<"${E2E_D_SPEC[gl]:-2}"
+	if [ "$ver" != 1 ] || [ "${E2E_DAEMON[gl]:-}" != pluto ]; then
+		echo gl
+	elif [ "${E2E_DAEMON[gr]:-}" = charon ]; then
+		echo gr
+	else
+		return 1
+	fi
+}
+
+_e2e_d_rekey_cmd() { # <gw> <child|ike> <name>
+	case ${E2E_DAEMON[$1]}:$2 in
+	charon:child) e2e_swanctl "$1" --rekey --child "$3" >/dev/null ;;
+	charon:ike) e2e_swanctl "$1" --rekey --ike "$3" >/dev/null ;;
+	pluto:child) e2e_whack "$1" --name "$3" --rekey-ipsec >/dev/null ;;
+	pluto:ike) e2e_whack "$1" --name "$3" --rekey-ike >/dev/null ;;
 	esac
+}
+
+# e2e_d_rekey_child <name> [timeout-s]: the rekeyer (e2e_d_rekeyer, gw-left
+# unless that cannot) rekeys the CHILD SA; waits for a new ESP SA in
+# gw-left's kernel and both sides established. Status 3: no side can.
+e2e_d_rekey_child() {
+	local name=$1 timeout=${2:-60} old rc gw
+	gw=$(e2e_d_rekeyer) || { e2e_log "$name: neither daemon can force this rekey"; return 3; }
+	old=$(_e2e_spis gl)
+	_e2e_d_rekey_cmd "$gw" child "$name"
 	rc=$?
-	[ $rc = 0 ] || { e2e_log "$name: CHILD rekey command failed ($rc)"; return 1; }
+	[ $rc = 0 ] || { e2e_log "$name: CHILD rekey command on $gw failed ($rc)"; return 1; }
 	if ! e2e_wait "$timeout" _e2e_d_new_child "$name" "$old"; then
 		e2e_log "$name: CHILD SA not rekeyed within ${timeout}s (SPIs before: $old; now: $(_e2e_spis gl))"
 		return 1
 	fi
-	e2e_log "$name: CHILD SA rekeyed, ESP SPIs $old-> $(_e2e_spis gl)"
+	e2e_log "$name: CHILD SA rekeyed by $gw, ESP SPIs $old-> $(_e2e_spis gl)"
 }
 
-# e2e_d_rekey_ike <name> [timeout-s]: gw-left rekeys the IKE SA (IKEv1:
-# a new Main Mode); waits for a new established IKE SA
+# e2e_d_rekey_ike <name> [timeout-s]: the rekeyer rekeys the IKE SA (IKEv1:
+# a new Main Mode); waits for a new established IKE SA on gw-left. Status
+# 3: no side can.
 e2e_d_rekey_ike() {
-	local name=$1 timeout=${2:-60} old rc
+	local name=$1 timeout=${2:-60} old rc gw
+	gw=$(e2e_d_rekeyer) || { e2e_log "$name: neither daemon can force this rekey"; return 3; }
 	old=$(_e2e_d_ike_ids gl "$name")
 	[ -n "$old" ] || { e2e_log "$name: no established IKE SA to rekey"; return 1; }
-	case ${E2E_DAEMON[gl]} in
-	charon) e2e_swanctl gl --rekey --ike "$name" >/dev/null ;;
-	pluto) e2e_whack gl --name "$name" --rekey-ike >/dev/null ;;
-	esac
+	_e2e_d_rekey_cmd "$gw" ike "$name"
 	rc=$?
-	[ $rc = 0 ] || { e2e_log "$name: IKE rekey command failed ($rc)"; return 1; }
+	[ $rc = 0 ] || { e2e_log "$name: IKE rekey command on $gw failed ($rc)"; return 1; }
 	if ! e2e_wait "$timeout" _e2e_d_new_ike "$name" "$old"; then
 		e2e_log "$name: IKE SA not rekeyed within ${timeout}s: $(e2e_d_states gl "$name" | tr '\n' ';')"
 		return 1
 	fi
-	e2e_log "$name: IKE SA rekeyed, $old-> $(_e2e_d_ike_ids gl "$name")"
+	e2e_log "$name: IKE SA rekeyed by $gw, $old-> $(_e2e_d_ike_ids gl "$name")"
 }
 
 _e2e_d_down() { # <gw> <name>: take down what the daemon has of name

@@ -27,6 +27,9 @@
 # Checks per cell: the SAs come up and the topology's traffic goes through
 # ESP; CHILD and IKE rekeys with traffic after each; the flagged faults;
 # what went over TCP and UDP (iketcpd's counters); terminate leaves nothing.
+# gw-left forces the rekeys, except that pluto 4.10 cannot force an IKEv1
+# rekey ("cannot force rekey of IKEv1 connection"): then gw-right's charon
+# does, and between two plutos the IKEv1 rekey checks are skipped.
 #
 # Tiers: core (about 8 minutes of VM time, in selftests/run.sh) and full
 # (`make check-e2e-full`: every daemon pair x topology x family, IKEv1, the
@@ -248,7 +251,7 @@ faults() {
 }
 
 run_cell() { # <cell>
-	local init resp ver fam topo pol flags spec name n dropped u0 t0 i
+	local init resp ver fam topo pol flags spec name n dropped u0 t0 i rekeyer why
 	read -r init resp ver fam topo pol flags <<<"$1"
 	spec="$ver $fam $topo"
 	name="v$ver-$fam-$topo"
@@ -287,10 +290,19 @@ run_cell() { # <cell>
 		check "terminated on both gateways" e2e_d_terminate "$name"
 		return
 	fi
-	check "CHILD SA rekeyed, traffic flows" e2e_step "rekey CHILD" rekey_ping child "$name" "$spec" ||
-		e2e_collect_logs "matrix-rekey-child"
-	check "IKE SA rekeyed, traffic flows" e2e_step "rekey IKE" rekey_ping ike "$name" "$spec" ||
-		e2e_collect_logs "matrix-rekey-ike"
+	if rekeyer=$(e2e_d_rekeyer); then
+		[ "$rekeyer" = gl ] || e2e_log "pluto cannot force an IKEv1 rekey: gw-right's charon rekeys"
+		check "CHILD SA rekeyed, traffic flows" e2e_step "rekey CHILD" rekey_ping child "$name" "$spec" ||
+			e2e_collect_logs "matrix-rekey-child"
+		check "IKE SA rekeyed, traffic flows" e2e_step "rekey IKE" rekey_ping ike "$name" "$spec" ||
+			e2e_collect_logs "matrix-rekey-ike"
+	else
+		why="pluto 4.10 cannot force an IKEv1 rekey and neither gateway runs charon"
+		skip "CHILD SA rekeyed" "$why"
+		skip "IKE SA rekeyed" "$why"
+		[[ " $flags " == *" faults "* ]] && flags=${flags/faults/} &&
+			for i in 1 2 3; do skip "fault $i" "$why"; done
+	fi
 	# before the faults: restarting iketcpd resets its counters
 	check "policy $pol: the right messages went over TCP and UDP" transports_ok "$pol" "$u0" "$t0"
 	F_NAME=$name F_SPEC=$spec F_POL=$pol F_FLAGS=$flags
