@@ -7,6 +7,7 @@
 #   make check-vm-full   every VM selftest on every kernel (make check runs
 #                        the kernel-independent suites on the newest only)
 #   make check-debug     every VM selftest under a KASAN/lockdep/kmemleak kernel
+#   make check-e2e-full  the full end-to-end matrix (charon/pluto x topologies)
 #   make demo            the end-to-end scenario, readable, in the VM
 #   make bench           benchmarks (long; results in bench/)
 #   make install         module + helper on this machine (see README)
@@ -29,7 +30,8 @@ FUZZ_TIME ?= 60
 
 .PHONY: all module modules-all userspace selftests check check-host check-vm \
 	checkpatch kernel-doc setup demo bench clean install install-module check-vm-full \
-	install-userspace dkms-install test-vmrun fuzz fuzz-smoke check-debug
+	install-userspace dkms-install test-vmrun fuzz fuzz-smoke check-debug \
+	check-e2e-full
 
 all: module userspace selftests
 
@@ -92,6 +94,16 @@ check-debug: setup userspace selftests
 	scripts/vmrun.sh --kernel debug --mem 3072 \
 		--timeout $${IKETCP_DEBUG_TIMEOUT:-7200} -- selftests/run.sh; rc=$$?; \
 	echo "check-debug: $$(( $$(date +%s) - start ))s, vmrun status $$rc"; exit $$rc
+
+# The full tier of the end-to-end matrix (selftests/e2e/matrix.sh --tier
+# full; the core tier is part of selftests/run.sh), one VM boot per kernel.
+check-e2e-full: setup modules-all userspace selftests
+	@rc=0; for s in $(SERIES); do \
+		echo "==== e2e matrix, full tier, Debian $$s kernel ===="; start=$$(date +%s); \
+		scripts/vmrun.sh --kernel $$s --timeout $${IKETCP_E2E_TIMEOUT:-10800} \
+			-- selftests/e2e/matrix.sh --tier full || rc=1; \
+		echo "check-e2e-full on $$s: $$(( $$(date +%s) - start ))s"; \
+	done; exit $$rc
 
 demo: setup modules-all userspace selftests
 	@scripts/demo.sh

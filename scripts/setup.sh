@@ -34,6 +34,9 @@ PKGS=(
 	gnuplot-nox
 	linux-headers-amd64 linux-headers-6.12-amd64
 	linux-source-6.1 linux-source-6.12
+	libnss3-tools libcap-ng0 libcurl3-nss libevent-core-2.1-7
+	libevent-pthreads-2.1-7 libldap-2.5-0 libldns3 libnspr4 libnss3
+	libunbound8 dns-root-data
 )
 
 missing=()
@@ -97,6 +100,30 @@ if [ "$(cat "$KSRC/.stamp" 2>/dev/null)" != "$stamp" ]; then
 		'*/scripts/const_structs.checkpatch' \
 		'*/scripts/kernel-doc' '*/Documentation/dev-tools/checkpatch.rst'
 	echo "$stamp" >"$KSRC/.stamp"
+fi
+
+# libreswan's pluto for the end-to-end tests: it conflicts with strongSwan
+# in apt, so it is unpacked into the cache (its runtime libraries, above,
+# install without conflict). pluto finds its helpers in /usr/libexec/ipsec:
+# the e2e harness bind-mounts the unpacked ones there inside the gateway's
+# mount namespace, and the guest's root is read-only, so the mount point
+# must exist on the host.
+LSW=$CACHE/libreswan
+if [ ! -f "$LSW/.ready" ] || [ ! -x "$LSW/root/usr/libexec/ipsec/pluto" ]; then
+	say "fetching libreswan (unpacked into $LSW)"
+	rm -rf "$LSW" && mkdir -p "$LSW/tmp"
+	(cd "$LSW/tmp" && apt-get download -qq -o APT::Sandbox::User=root libreswan >/dev/null) ||
+		die "apt-get download libreswan failed"
+	dpkg-deb -x "$LSW"/tmp/*.deb "$LSW/root"
+	dpkg-deb -f "$LSW"/tmp/*.deb Version >"$LSW/version"
+	rm -rf "$LSW/tmp"
+	[ -x "$LSW/root/usr/libexec/ipsec/pluto" ] || die "no pluto in the libreswan package"
+	touch "$LSW/.ready"
+fi
+if [ ! -e /usr/libexec/ipsec ]; then
+	mkdir -p /usr/libexec/ipsec
+elif [ ! -d /usr/libexec/ipsec ]; then
+	die "/usr/libexec/ipsec exists and is not a directory"
 fi
 
 # The guest mounts the cached module tree over /lib/modules: it must exist.

@@ -1034,6 +1034,7 @@ e2e_setup() {
 e2e_cleanup() {
 	e2e_iketcpd_stop
 	e2e_charon_stop
+	e2e_pluto_stop
 	e2e_topology_down
 }
 
@@ -1047,7 +1048,11 @@ e2e_save_logs() {
 	for gw in "${E2E_GATEWAYS[@]}"; do
 		[ -d "$E2E_DIR/$gw" ] || continue
 		{
-			echo "== swanctl --list-sas"; e2e_swanctl "$gw" --list-sas 2>&1
+			if [ "${E2E_DAEMON[$gw]:-charon}" = pluto ]; then
+				echo "== whack --showstates"; e2e_whack "$gw" --showstates 2>&1
+			else
+				echo "== swanctl --list-sas"; e2e_swanctl "$gw" --list-sas 2>&1
+			fi
 			echo "== ip xfrm state"; ip -n "e2e-$gw" xfrm state 2>&1
 			echo "== ip xfrm policy"; ip -n "e2e-$gw" xfrm policy 2>&1
 		} >"$E2E_DIR/$gw/state.txt"
@@ -1067,9 +1072,14 @@ e2e_collect_logs() {
 	local f
 	e2e_save_logs "$@"
 	for f in "$E2E_DIR"/*/charon.log "$E2E_DIR"/*/charon.out "$E2E_DIR"/*/iketcpd.log \
+		 "$E2E_DIR"/*/pluto.log "$E2E_DIR"/*/pluto.out \
 		 "$E2E_DIR"/*/state.txt "$E2E_DIR"/*.out "$E2E_DIR"/mb-nft.txt; do
 		[ -f "$f" ] || continue
 		echo "# ---- ${f#"$E2E_DIR"/} (tail)"
 		tail -n "${E2E_LOG_TAIL:-25}" "$f" | sed 's/^/#   /'
 	done
 }
+
+# pluto beside charon, connections for every topology (e2e_d_*)
+# shellcheck source=selftests/e2e/daemon.sh
+. "$E2E_LIB/daemon.sh"

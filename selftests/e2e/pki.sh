@@ -11,6 +11,10 @@
 #   int2.{key,crt}       intermediate CA signed by int1
 #   gw-left.{key,crt}    end entity signed by int2, SAN gw-left.iketcp.test
 #   gw-right.{key,crt}   and every address of that gateway (topo.sh)
+#   nss-gw-left/, nss-gw-right/   NSS databases for libreswan's pluto:
+#                        the root as trust anchor (CT,,), the gateway's
+#                        key and certificate (nickname gw-left / gw-right)
+#                        and both intermediates, from a PKCS#12 file
 #
 # Idempotent: does nothing when build/e2e/pki/.stamp exists and is newer
 # than this script and topo.sh (or with --force, regenerates). The new set
@@ -36,6 +40,9 @@ if [ $FORCE = 0 ] && [ -f "$STAMP" ] && [ ! "$0" -nt "$STAMP" ] &&
 fi
 
 command -v pki >/dev/null || { echo "pki.sh: strongSwan's pki tool is missing (strongswan-pki)" >&2; exit 1; }
+for t in certutil pk12util openssl; do
+	command -v $t >/dev/null || { echo "pki.sh: $t is missing (libnss3-tools, openssl)" >&2; exit 1; }
+done
 
 start=$(date +%s.%N)
 mkdir -p "$(dirname "$OUT")"
@@ -89,6 +96,18 @@ issue gw-right int2 --dn "$DN, CN=$E2E_GR_NAME" --san "$E2E_GR_NAME" \
 	--san "$E2E_GR4" --san "$E2E_GR6" \
 	--san "$E2E_GR_IN4" --san "$E2E_GR_IN6" \
 	--flag serverAuth --flag clientAuth
+
+# pluto's NSS databases (empty password), one per gateway
+for gw in gw-left gw-right; do
+	cat "$TMP/int2.crt" "$TMP/int1.crt" >"$TMP/chain.pem"
+	openssl pkcs12 -export -name "$gw" -in "$TMP/$gw.crt" -inkey "$TMP/$gw.key" \
+		-certfile "$TMP/chain.pem" -passout pass: -out "$TMP/$gw.p12"
+	mkdir "$TMP/nss-$gw"
+	certutil -N -d "sql:$TMP/nss-$gw" --empty-password
+	certutil -A -d "sql:$TMP/nss-$gw" -n "iketcp e2e root CA" -t CT,, -i "$TMP/root.crt"
+	pk12util -i "$TMP/$gw.p12" -d "sql:$TMP/nss-$gw" -W "" >/dev/null
+	rm -f "$TMP/$gw.p12" "$TMP/chain.pem"
+done
 
 rm -f "$TMP/strongswan.conf"
 chmod 600 "$TMP"/*.key
