@@ -14,7 +14,7 @@ for arg in "$@"; do
 	echo "==== selftests on Debian $s kernel${sel:+ (the kernel-dependent suites)} ===="
 	log=$(mktemp)
 	start=$(date +%s)
-	scripts/vmrun.sh --kernel "$s" --timeout "${IKETCP_VM_TIMEOUT:-1800}" \
+	scripts/vmrun.sh --kernel "$s" --timeout "${IKETCP_VM_TIMEOUT:-2700}" \
 		-- selftests/run.sh "${sel[@]}" 2>&1 | tee "$log"
 	r=${PIPESTATUS[0]}
 	line=$(grep -E '^# selftests on ' "$log" | tail -n1)

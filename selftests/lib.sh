@@ -118,7 +118,7 @@ daemon_start() {
 	ip netns exec "$P-$g" "$IKETCPD" -f -c "$T/iketcpd-$g.conf" -s "$T/ctl-$g" \
 		>>"$T/iketcpd-$g.log" 2>&1 &
 	echo $! >"$T/iketcpd-$g.pid"
-	for _ in $(seq 50); do [ -S "$T/ctl-$g" ] && return 0; sleep 0.1; done
+	for _ in $(seq 150); do [ -S "$T/ctl-$g" ] && return 0; sleep 0.1; done
 	return 1
 }
 daemon_stop() {

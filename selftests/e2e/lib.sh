@@ -963,7 +963,7 @@ _e2e_iketcpd_write_conf() { # <gw>: from E2E_IKETCPD_LINES[gw] (newline separate
 # per line (e.g. "listen 192.0.2.1", "peer 198.51.100.1 tcp"; "log-level
 # debug" unless a log-level line is given), start `iketcpd -f -c <conf>
 # --ctl <socket>` in the gateway's namespace, stderr appended to
-# iketcpd.log; waits up to 10 s for the control socket
+# iketcpd.log; waits up to 30 s for the control socket (a loaded TCG guest)
 e2e_iketcpd_start() {
 	local gw=$1 d
 	shift
@@ -977,7 +977,7 @@ e2e_iketcpd_start() {
 	ip netns exec "e2e-$gw" "$E2E_IKETCPD" -f -c "$(e2e_iketcpd_conf "$gw")" \
 		--ctl "$(e2e_iketcpd_ctl "$gw")" </dev/null >>"$(e2e_iketcpd_log "$gw")" 2>&1 &
 	E2E_IKETCPD_PID[$gw]=$!
-	if ! e2e_wait 10 _e2e_iketcpd_ready "$gw"; then
+	if ! e2e_wait 30 _e2e_iketcpd_ready "$gw"; then
 		e2e_log "iketcpd $gw did not come up; its log:"
 		tail -n 20 "$(e2e_iketcpd_log "$gw")" | sed 's/^/#   /'
 		return 1
