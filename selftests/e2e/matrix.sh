@@ -31,8 +31,8 @@
 # rekey ("cannot force rekey of IKEv1 connection"): then gw-right's charon
 # does, and between two plutos the IKEv1 rekey checks are skipped.
 #
-# Tiers: core (6 cells, in selftests/run.sh: about 20 minutes of VM time
-# measured with the 2-core host at load 17, more than the 8 aimed at) and full
+# Tiers: core (6 cells, in selftests/run.sh: 160 s in the 6.12 guest on a
+# quiet 2-core host, about 20 minutes with the host at load 17) and full
 # (`make check-e2e-full`: every daemon pair x topology x family, IKEv1, the
 # policies). --iketcpd runs the cells with another iketcpd binary (an old
 # build, to show a cell failing without a fix). --cell replaces the tier's
