@@ -137,8 +137,10 @@ sleep 3
 r1=$(rss_kb a)
 out=$(counter a outstanding)
 echo "# 150 IKE_SA_INIT of 60000 bytes over UDP: iketcpd A RSS $r0 -> $r1 kB, outstanding ${out:-?}"
-check "requests sent over UDP are not stored (RSS grew by $((r1 - r0)) kB, < 2 MB)" \
-	test $((r1 - r0)) -lt 2048
+# (9 MB of requests: 140 kB of growth here, 1292 kB with an iketcpd that
+# kept them)
+check "requests sent over UDP are not stored (RSS grew by $((r1 - r0)) kB, < 768 kB)" \
+	test $((r1 - r0)) -lt 768
 
 # ---- 5. the state file is written when it changed
 daemon_conf a "peer 10.77.2.0/24 tcp"
