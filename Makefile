@@ -8,6 +8,8 @@
 #                        the kernel-independent suites on the newest only)
 #   make check-debug     every VM selftest under a KASAN/lockdep/kmemleak kernel
 #   make check-e2e-full  the full end-to-end matrix (charon/pluto x topologies)
+#   make check-sanitize  iketcpd/iketcpctl under ASan+UBSan through the suites
+#                        that drive them, in the VM
 #   make demo            the end-to-end scenario, readable, in the VM
 #   make bench           benchmarks (long; results in bench/)
 #   make install         module + helper on this machine (see README)
@@ -31,7 +33,7 @@ FUZZ_TIME ?= 60
 .PHONY: all module modules-all userspace selftests check check-host check-vm \
 	checkpatch kernel-doc setup demo bench clean install install-module check-vm-full \
 	install-userspace dkms-install test-vmrun fuzz fuzz-smoke check-debug \
-	check-e2e-full
+	check-e2e-full check-sanitize userspace-san
 
 all: module userspace selftests
 
@@ -94,6 +96,19 @@ check-debug: setup userspace selftests
 	scripts/vmrun.sh --kernel debug --mem 3072 \
 		--timeout $${IKETCP_DEBUG_TIMEOUT:-7200} -- selftests/run.sh; rc=$$?; \
 	echo "check-debug: $$(( $$(date +%s) - start ))s, vmrun status $$rc"; exit $$rc
+
+# iketcpd and iketcpctl built with AddressSanitizer and UBSan
+userspace-san:
+	$(MAKE) -C userspace SAN=1 O=../build/userspace-san
+
+# The suites that drive iketcpd (bridge, hostile, channels, daemon, e2e and
+# the core matrix) with the sanitized build, on the newest kernel: a failed
+# test or any sanitizer report fails it (selftests/sanitize.sh).
+check-sanitize: setup modules-all userspace selftests userspace-san
+	@echo "==== sanitized iketcpd on Debian $(NEWEST) ===="; start=$$(date +%s); \
+	scripts/vmrun.sh --kernel $(NEWEST) --timeout $${IKETCP_SAN_TIMEOUT:-3600} \
+		-- selftests/sanitize.sh; rc=$$?; \
+	echo "check-sanitize: $$(( $$(date +%s) - start ))s, vmrun status $$rc"; exit $$rc
 
 # The full tier of the end-to-end matrix (selftests/e2e/matrix.sh --tier
 # full; the core tier is part of selftests/run.sh), one VM boot per kernel.

@@ -111,34 +111,51 @@ static bool iketcp_capture_daemon_sock(struct sock *sk)
 	return ok;
 }
 
-static unsigned int iketcp_capture_hook(void *priv, struct sk_buff *skb,
-					const struct nf_hook_state *state)
+/* A datagram of the daemon to capture, as the hook found it */
+struct iketcp_captured {
+	struct iketcp_addr local;
+	struct iketcp_addr remote;
+	u32 ike_off;
+	bool nonesp;
+};
+
+/* What a deferred datagram keeps in its control buffer (it is ours once
+ * stolen): the family and the path MTU (its route is dropped).
+ */
+struct iketcp_capture_cb {
+	u32 pmtu;
+	u8 pf;
+};
+
+/* The longest a netns defers datagrams for want of memory: beyond it they
+ * are dropped (the daemon retransmits). They stay charged to the daemon's
+ * socket (its send buffer bounds them too).
+ */
+#define IKETCP_CAPTURE_QLEN	64
+
+/*
+ * Is @skb (LOCAL_OUT, network header first) a datagram the daemon sends
+ * from its IKE ports? Fills @c. The socket is checked by the caller.
+ */
+static bool iketcp_capture_parse(struct sk_buff *skb, u8 pf,
+				 struct iketcp_captured *c)
 {
-	struct iketcp_net *in = priv;
-	struct iketcp_addr local = {}, remote = {};
 	struct udphdr _uh;
 	const struct udphdr *uh;
-	u32 thoff, ulen, ike_off, pmtu;
-	bool nonesp;
+	u32 thoff, ulen;
 	u8 proto;
 
-	/* Only datagrams of a local UDP socket (the daemon's: checked last,
-	 * once the datagram is one it would be), one datagram on the wire
-	 */
-	if (!skb->sk || !sk_fullsock(skb->sk) ||
-	    skb->sk->sk_protocol != IPPROTO_UDP || skb_is_gso(skb))
-		return NF_ACCEPT;
-
-	if (state->pf == NFPROTO_IPV4) {
+	memset(c, 0, sizeof(*c));
+	if (pf == NFPROTO_IPV4) {
 		const struct iphdr *iph = ip_hdr(skb);
 
 		if (iph->protocol != IPPROTO_UDP || ip_is_fragment(iph))
-			return NF_ACCEPT;
+			return false;
 		thoff = ip_hdrlen(skb);
-		local.family = AF_INET;
-		local.v4 = iph->saddr;
-		remote.family = AF_INET;
-		remote.v4 = iph->daddr;
+		c->local.family = AF_INET;
+		c->local.v4 = iph->saddr;
+		c->remote.family = AF_INET;
+		c->remote.v4 = iph->daddr;
 	} else {
 		const struct ipv6hdr *ip6h = ipv6_hdr(skb);
 		__be16 frag_off;
@@ -147,41 +164,140 @@ static unsigned int iketcp_capture_hook(void *priv, struct sk_buff *skb,
 		proto = ip6h->nexthdr;
 		off = ipv6_skip_exthdr(skb, sizeof(*ip6h), &proto, &frag_off);
 		if (off < 0 || proto != IPPROTO_UDP || frag_off)
-			return NF_ACCEPT;
+			return false;
 		thoff = off;
-		local.family = AF_INET6;
-		local.v6 = ip6h->saddr;
-		remote.family = AF_INET6;
-		remote.v6 = ip6h->daddr;
+		c->local.family = AF_INET6;
+		c->local.v6 = ip6h->saddr;
+		c->remote.family = AF_INET6;
+		c->remote.v6 = ip6h->daddr;
 	}
 
 	uh = skb_header_pointer(skb, skb_network_offset(skb) + thoff,
 				sizeof(_uh), &_uh);
 	if (!uh)
-		return NF_ACCEPT;
-	local.port = ntohs(uh->source);
-	remote.port = ntohs(uh->dest);
-	if (local.port != IKETCP_IKE_PORT && local.port != IKETCP_NATT_PORT)
-		return NF_ACCEPT;
+		return false;
+	c->local.port = ntohs(uh->source);
+	c->remote.port = ntohs(uh->dest);
+	if (c->local.port != IKETCP_IKE_PORT &&
+	    c->local.port != IKETCP_NATT_PORT)
+		return false;
 	ulen = skb->len - skb_network_offset(skb) - thoff - sizeof(*uh);
-	if (!iketcp_capture_is_ike(skb, skb_network_offset(skb) + thoff +
-				   sizeof(*uh), ulen, local.port, &nonesp,
-				   &ike_off))
-		return NF_ACCEPT;
+	return iketcp_capture_is_ike(skb, skb_network_offset(skb) + thoff +
+				     sizeof(*uh), ulen, c->local.port,
+				     &c->nonesp, &c->ike_off);
+}
 
-	if (!iketcp_helper_portid(in) || !iketcp_capture_wanted(in, &remote) ||
-	    !iketcp_capture_daemon_sock(skb->sk))
-		return NF_ACCEPT;
+static int iketcp_capture_notify(struct iketcp_net *in, struct sk_buff *skb,
+				 const struct iketcp_captured *c, u32 pmtu,
+				 gfp_t gfp)
+{
+	return iketcp_nl_notify_captured(in, skb, &c->local, &c->remote,
+					 c->nonesp, c->ike_off,
+					 skb->len - c->ike_off, pmtu, gfp);
+}
 
-	pmtu = skb_dst(skb) ? dst_mtu(skb_dst(skb)) : 0;
-	if (iketcp_nl_notify_captured(in, skb, &local, &remote, nonesp, ike_off,
-				      skb->len - ike_off, pmtu)) {
+static void iketcp_capture_counted(struct iketcp_net *in, int err)
+{
+	if (err) {
 		/* The daemon retransmits; count it, never let it out. */
 		atomic64_inc(&in->capture_drops);
 		net_info_ratelimited("helper busy, captured IKE datagram dropped\n");
 	} else {
 		atomic64_inc(&in->captured);
 	}
+}
+
+/* Keep @skb (stolen) for the capture work. Return: false if it is full. */
+static bool iketcp_capture_defer(struct iketcp_net *in, struct sk_buff *skb,
+				 u8 pf, u32 pmtu)
+{
+	struct iketcp_capture_cb *cb = (struct iketcp_capture_cb *)skb->cb;
+
+	BUILD_BUG_ON(sizeof(*cb) > sizeof(skb->cb));
+	if (skb_queue_len_lockless(&in->capture_q) >= IKETCP_CAPTURE_QLEN ||
+	    READ_ONCE(in->exiting))
+		return false;
+	skb_dst_drop(skb);
+	cb->pmtu = pmtu;
+	cb->pf = pf;
+	atomic_inc(&in->capture_pending);
+	skb_queue_tail(&in->capture_q, skb);
+	schedule_work(&in->capture_work);
+	return true;
+}
+
+static void iketcp_capture_work(struct work_struct *work)
+{
+	struct iketcp_net *in = container_of(work, struct iketcp_net,
+					     capture_work);
+	struct sk_buff *skb;
+
+	while ((skb = skb_dequeue(&in->capture_q))) {
+		struct iketcp_capture_cb *cb =
+			(struct iketcp_capture_cb *)skb->cb;
+		struct iketcp_captured c;
+		int err = -EINVAL;
+
+		if (iketcp_capture_parse(skb, cb->pf, &c))
+			err = iketcp_capture_notify(in, skb, &c, cb->pmtu,
+						    GFP_KERNEL);
+		if (!err)
+			atomic64_inc(&in->capture_deferred);
+		iketcp_capture_counted(in, err);
+		consume_skb(skb);
+		atomic_dec(&in->capture_pending);
+		cond_resched();
+	}
+}
+
+/* Drop what waits for the capture work (its helper is gone) */
+static void iketcp_capture_purge(struct iketcp_net *in)
+{
+	struct sk_buff *skb;
+
+	while ((skb = skb_dequeue(&in->capture_q))) {
+		atomic64_inc(&in->capture_drops);
+		kfree_skb(skb);
+		atomic_dec(&in->capture_pending);
+	}
+}
+
+static unsigned int iketcp_capture_hook(void *priv, struct sk_buff *skb,
+					const struct nf_hook_state *state)
+{
+	struct iketcp_net *in = priv;
+	struct iketcp_captured c;
+	u32 pmtu;
+	int err;
+
+	/* Only datagrams of a local UDP socket (the daemon's: checked last,
+	 * once the datagram is one it would be), one datagram on the wire
+	 */
+	if (!skb->sk || !sk_fullsock(skb->sk) ||
+	    skb->sk->sk_protocol != IPPROTO_UDP || skb_is_gso(skb))
+		return NF_ACCEPT;
+	if (!iketcp_capture_parse(skb, state->pf, &c))
+		return NF_ACCEPT;
+	if (!iketcp_helper_portid(in) ||
+	    !iketcp_capture_wanted(in, &c.remote) ||
+	    !iketcp_capture_daemon_sock(skb->sk))
+		return NF_ACCEPT;
+
+	pmtu = skb_dst(skb) ? dst_mtu(skb_dst(skb)) : 0;
+	/*
+	 * The notification copies up to 64 KiB: no reserves for it here;
+	 * without memory now, the capture work retries with GFP_KERNEL.
+	 * Behind datagrams it still holds, so that the helper gets them in
+	 * the order the daemon sent them.
+	 */
+	err = -ENOMEM;
+	if (!atomic_read(&in->capture_pending))
+		err = iketcp_capture_notify(in, skb, &c, pmtu,
+					    IKETCP_GFP_ATOMIC);
+	if (err == -ENOMEM &&
+	    iketcp_capture_defer(in, skb, state->pf, pmtu))
+		return NF_STOLEN;
+	iketcp_capture_counted(in, err);
 	consume_skb(skb);
 	return NF_STOLEN;
 }
@@ -322,6 +438,18 @@ void iketcp_capture_flush(struct iketcp_net *in)
 		kfree_rcu(r, rcu);
 	}
 	mutex_unlock(&in->capture_lock);
+	/* the hooks are off (synchronously): nothing queues any more */
+	iketcp_capture_purge(in);
+}
+
+/**
+ * iketcp_capture_net_exit() - stop the capture work of an exiting netns
+ * @in: the per-netns state, hooks already off (iketcp_capture_flush())
+ */
+void iketcp_capture_net_exit(struct iketcp_net *in)
+{
+	cancel_work_sync(&in->capture_work);
+	iketcp_capture_purge(in);
 }
 
 /**
@@ -332,6 +460,8 @@ void iketcp_capture_net_init(struct iketcp_net *in)
 {
 	mutex_init(&in->capture_lock);
 	INIT_LIST_HEAD(&in->capture_rules);
+	skb_queue_head_init(&in->capture_q);
+	INIT_WORK(&in->capture_work, iketcp_capture_work);
 	in->hooks[0] = (struct nf_hook_ops) {
 		.hook = iketcp_capture_hook,
 		.pf = NFPROTO_IPV4,

@@ -182,6 +182,12 @@ struct iketcp_conn {
  * @hooks_on: @hooks are registered
  * @captured: datagrams captured and handed to the helper
  * @capture_drops: captured datagrams the helper could not take
+ * @capture_q: captured datagrams waiting for @capture_work (no memory
+ *	for their notification in the hook's atomic context)
+ * @capture_pending: datagrams in @capture_q or being handed over by
+ *	@capture_work (later ones queue up behind them: order is kept)
+ * @capture_work: hands @capture_q to the helper (GFP_KERNEL)
+ * @capture_deferred: datagrams handed over by @capture_work
  * @injected: datagrams delivered to the daemon
  * @udp_sent: datagrams sent to peers
  * @fast_msgs: messages delivered by the fast path
@@ -216,6 +222,10 @@ struct iketcp_net {
 	bool hooks_on;
 	atomic64_t captured;
 	atomic64_t capture_drops;
+	struct sk_buff_head capture_q;
+	atomic_t capture_pending;
+	struct work_struct capture_work;
+	atomic64_t capture_deferred;
 	atomic64_t injected;
 	atomic64_t udp_sent;
 	atomic64_t fast_msgs;
@@ -224,6 +234,11 @@ struct iketcp_net {
 	atomic64_t msg_timeouts;
 	atomic64_t inject_drops;
 };
+
+/* Allocations in atomic context whose failure a process-context retry
+ * (GFP_KERNEL) recovers: no emergency reserves, no warning.
+ */
+#define IKETCP_GFP_ATOMIC	(GFP_NOWAIT | __GFP_NOWARN)
 
 /* Receive buffer an attached socket gets at least: the strparser refuses
  * messages larger than sk_rcvbuf (and needs them whole in the socket).
@@ -300,6 +315,7 @@ int iketcp_capture_add(struct iketcp_net *in, const struct iketcp_addr *prefix,
 int iketcp_capture_del(struct iketcp_net *in, const struct iketcp_addr *prefix,
 		       u8 plen);
 void iketcp_capture_flush(struct iketcp_net *in);
+void iketcp_capture_net_exit(struct iketcp_net *in);
 
 /* udp.c */
 int iketcp_udp_inject(struct net *net, const struct iketcp_addr *peer,
@@ -323,7 +339,7 @@ int iketcp_nl_notify_ended(struct iketcp_conn *conn, gfp_t gfp);
 int iketcp_nl_notify_captured(struct iketcp_net *in, struct sk_buff *skb,
 			      const struct iketcp_addr *local,
 			      const struct iketcp_addr *remote, bool nonesp,
-			      u32 off, u32 len, u32 pmtu);
+			      u32 off, u32 len, u32 pmtu, gfp_t gfp);
 
 /* debug.c (IKETCP_DEBUG builds only) */
 #ifdef IKETCP_DEBUG

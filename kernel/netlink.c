@@ -300,13 +300,15 @@ err_free:
  * @off: offset of the IKE message in @skb
  * @len: length of the IKE message
  * @pmtu: MTU of the route to the peer
+ * @gfp: allocation flags
  *
- * Return: 0 once delivered, else a negative errno.
+ * Return: 0 once delivered, -ENOMEM without memory for the notification,
+ * else another negative errno.
  */
 int iketcp_nl_notify_captured(struct iketcp_net *in, struct sk_buff *skb,
 			      const struct iketcp_addr *local,
 			      const struct iketcp_addr *remote, bool nonesp,
-			      u32 off, u32 len, u32 pmtu)
+			      u32 off, u32 len, u32 pmtu, gfp_t gfp)
 {
 	u32 portid = iketcp_helper_portid(in), done = 0;
 	struct sk_buff *nskb;
@@ -316,7 +318,7 @@ int iketcp_nl_notify_captured(struct iketcp_net *in, struct sk_buff *skb,
 		return -ENOTCONN;
 	nskb = genlmsg_new(iketcp_nl_conn_id_size() + nla_total_size(0) +
 			   nla_total_size(sizeof(u32)) + nla_total_size(len) +
-			   NLA_HDRLEN + NLA_ALIGNTO, GFP_ATOMIC);
+			   NLA_HDRLEN + NLA_ALIGNTO, gfp);
 	if (!nskb)
 		return -ENOMEM;
 	hdr = genlmsg_put(nskb, 0, 0, &iketcp_family, 0,
@@ -573,6 +575,8 @@ static int iketcp_nl_netns_get(struct sk_buff *skb, struct genl_info *info)
 	st[IKETCP_NS_STAT_FIRST_MSG_TIMEOUTS] =
 		atomic64_read(&in->first_msg_timeouts);
 	st[IKETCP_NS_STAT_INJECT_DROPS] = atomic64_read(&in->inject_drops);
+	st[IKETCP_NS_STAT_CAPTURE_DEFERRED] =
+		atomic64_read(&in->capture_deferred);
 
 	msg = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
 	if (!msg)

@@ -288,6 +288,7 @@ static void __net_exit iketcp_net_exit(struct net *net)
 	/* User sockets hold the netns: no connection can be left here */
 	WRITE_ONCE(in->exiting, true);
 	iketcp_capture_flush(in);
+	iketcp_capture_net_exit(in);
 	cancel_delayed_work_sync(&in->deliver_work);
 	WARN_ON_ONCE(!xa_empty(&in->conns));
 	xa_destroy(&in->conns);

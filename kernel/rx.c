@@ -89,7 +89,7 @@ static void iketcp_rx_rcv(struct strparser *strp, struct sk_buff *skb)
 	/* Others wait already: queue up behind them (fairness) */
 	if (test_bit(IKETCP_CONN_BLOCKED, &conn->flags) ||
 	    iketcp_any_blocked(conn->inet) ||
-	    iketcp_nl_notify_msg(conn, skb, GFP_ATOMIC)) {
+	    iketcp_nl_notify_msg(conn, skb, IKETCP_GFP_ATOMIC)) {
 		iketcp_rx_hold(conn, skb);
 		return;
 	}
@@ -124,7 +124,7 @@ static void iketcp_rx_check_end(struct iketcp_conn *conn)
 		conn->reason = IKETCP_REASON_PEER_FIN;
 	set_bit(IKETCP_CONN_ENDED, &conn->flags);
 	strp_stop(&conn->strp);
-	iketcp_rx_flush(conn, GFP_ATOMIC);
+	iketcp_rx_flush(conn, IKETCP_GFP_ATOMIC);
 }
 
 static int iketcp_rx_read_done(struct strparser *strp, int err)

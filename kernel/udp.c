@@ -8,6 +8,7 @@
 #include <linux/ip.h>
 #include <linux/ipv6.h>
 #include <linux/netdevice.h>
+#include <linux/highmem.h>
 #include <linux/netfilter.h>
 #include <linux/udp.h>
 #include <net/ip.h>
@@ -32,10 +33,38 @@ struct iketcp_udp_payload {
 };
 
 /*
+ * Copy the message into @skb at @at (the headers before it are in the
+ * head): into the head first, then into the page fragments.
+ */
+static int iketcp_udp_fill(struct sk_buff *skb, u32 at,
+			   const struct iketcp_udp_payload *pl)
+{
+	u32 n = min_t(u32, skb_headlen(skb) - at, pl->len), done;
+	int i, err;
+
+	if (!pl->skb)
+		return skb_store_bits(skb, at, pl->msg, pl->len);
+	err = skb_copy_bits(pl->skb, pl->off, skb->data + at, n);
+	for (i = 0, done = n; !err && i < skb_shinfo(skb)->nr_frags; i++) {
+		skb_frag_t *f = &skb_shinfo(skb)->frags[i];
+		u8 *va = kmap_local_page(skb_frag_page(f));
+
+		n = skb_frag_size(f);
+		err = skb_copy_bits(pl->skb, pl->off + done,
+				    va + skb_frag_off(f), n);
+		kunmap_local(va);
+		done += n;
+	}
+	return err;
+}
+
+/*
  * A complete datagram, network header first: from @src to @dst, payload
  * [marker] + the message, UDP checksum filled in. The IP header is complete
  * but for the fields the output path sets itself (TTL comes from the
- * caller).
+ * caller). A message that does not fit in one page with the headers goes
+ * into order-0 page fragments: no datagram needs a high-order allocation,
+ * which an atomic caller (the fast path) would fail under fragmentation.
  */
 static struct sk_buff *iketcp_udp_build(const struct iketcp_addr *src,
 					const struct iketcp_addr *dst,
@@ -48,19 +77,23 @@ static struct sk_buff *iketcp_udp_build(const struct iketcp_addr *src,
 	u32 ulen = sizeof(struct udphdr) + plen;
 	u32 hlen = src->family == AF_INET ? sizeof(struct iphdr) :
 					     sizeof(struct ipv6hdr);
+	u32 head = LL_MAX_HEADER + hlen + ulen - len, linear = len;
 	struct sk_buff *skb;
 	struct udphdr *uh;
-	__wsum csum;
+	int err;
 
-	skb = alloc_skb(LL_MAX_HEADER + hlen + ulen, gfp);
+	if (head + len > SKB_WITH_OVERHEAD(PAGE_SIZE))
+		linear = 0;
+	skb = alloc_skb_with_frags(head + linear, len - linear, 0, &err, gfp);
 	if (!skb)
 		return NULL;
 	skb_reserve(skb, LL_MAX_HEADER + hlen + sizeof(*uh));
 	if (nonesp)
 		memset(skb_put(skb, IKETCP_NONESP_LEN), 0, IKETCP_NONESP_LEN);
-	if (!pl->skb) {
-		skb_put_data(skb, pl->msg, len);
-	} else if (skb_copy_bits(pl->skb, pl->off, skb_put(skb, len), len)) {
+	skb_put(skb, linear);
+	skb->len += len - linear;
+	skb->data_len = len - linear;
+	if (iketcp_udp_fill(skb, skb->len - len, pl)) {
 		kfree_skb(skb);
 		return NULL;
 	}
@@ -71,13 +104,14 @@ static struct sk_buff *iketcp_udp_build(const struct iketcp_addr *src,
 	uh->dest = htons(dst->port);
 	uh->len = htons(ulen);
 	uh->check = 0;
-	csum = csum_partial(uh, ulen, 0);
 
 	if (src->family == AF_INET) {
-		struct iphdr *iph = skb_push(skb, sizeof(*iph));
+		struct iphdr *iph;
 
 		uh->check = csum_tcpudp_magic(src->v4, dst->v4, ulen,
-					      IPPROTO_UDP, csum);
+					      IPPROTO_UDP,
+					      skb_checksum(skb, 0, ulen, 0));
+		iph = skb_push(skb, sizeof(*iph));
 		skb_reset_network_header(skb);
 		iph->version = 4;
 		iph->ihl = sizeof(*iph) >> 2;
@@ -92,10 +126,12 @@ static struct sk_buff *iketcp_udp_build(const struct iketcp_addr *src,
 		ip_send_check(iph);
 		skb->protocol = htons(ETH_P_IP);
 	} else {
-		struct ipv6hdr *ip6h = skb_push(skb, sizeof(*ip6h));
+		struct ipv6hdr *ip6h;
 
 		uh->check = csum_ipv6_magic(&src->v6, &dst->v6, ulen,
-					    IPPROTO_UDP, csum);
+					    IPPROTO_UDP,
+					    skb_checksum(skb, 0, ulen, 0));
+		ip6h = skb_push(skb, sizeof(*ip6h));
 		skb_reset_network_header(skb);
 		ip6_flow_hdr(ip6h, 0, 0);
 		ip6h->payload_len = htons(ulen);
@@ -379,7 +415,8 @@ int iketcp_udp_inject(struct net *net, const struct iketcp_addr *peer,
  * @off: its offset in @skb
  * @len: its length
  *
- * For the fast path: any context (GFP_ATOMIC), @skb is only read.
+ * For the fast path: any context, @skb is only read. Without memory it
+ * fails at once (the helper's GFP_KERNEL injection is the fallback).
  *
  * Return: 0 or a negative errno.
  */
@@ -390,7 +427,7 @@ int iketcp_udp_inject_skb(struct net *net, const struct iketcp_addr *peer,
 	struct iketcp_udp_payload pl = { .skb = skb, .off = off, .len = len };
 
 	return iketcp_udp_deliver(net, peer, local, nonesp, &pl, 0,
-				  GFP_ATOMIC, NULL);
+				  IKETCP_GFP_ATOMIC, NULL);
 }
 
 /**

@@ -183,10 +183,13 @@ FIXTURE_SETUP(shim)
 	ASSERT_LE(0, self->peer500);
 }
 
+static int fail_atomic_high_order(bool on);
+
 FIXTURE_TEARDOWN(shim)
 {
 	char cmd[128];
 
+	fail_atomic_high_order(false);	/* a test that failed half-way */
 	snprintf(cmd, sizeof(cmd), "ip netns del %s", self->ns);
 	if (system(cmd))
 		TH_LOG("%s failed", cmd);
@@ -1121,6 +1124,104 @@ TEST_F_TIMEOUT(shim, fast_path_over_the_rate_falls_back_in_order, SHIM_TIMEOUT)
 	EXPECT_EQ(-1, udp_wait(self->daemon500, r, sizeof(r), 300, &from));
 	close(cli);
 	close(srv);
+}
+
+/*
+ * fail_page_alloc (CONFIG_FAIL_PAGE_ALLOC, the debug kernel): while on,
+ * every allocation of order 1 or more that cannot sleep fails. Return:
+ * 0, or -1 if this kernel has no such knob.
+ */
+#define FAIL_PAGE_ALLOC "/sys/kernel/debug/fail_page_alloc/"
+
+static int fail_atomic_high_order(bool on)
+{
+	static const char *const knobs[][2] = {
+		{ "probability", "0" }, { "min-order", "1" },
+		{ "ignore-gfp-wait", "Y" }, { "ignore-gfp-highmem", "N" },
+		{ "task-filter", "N" }, { "space", "0" }, { "verbose", "0" },
+		{ "interval", "1" }, { "times", "-1" }, { "probability", "100" },
+	};
+	int n = on ? ARRAY_SIZE(knobs) : 1;
+
+	for (int i = 0; i < n; i++) {
+		char path[128];
+		int fd;
+
+		snprintf(path, sizeof(path), FAIL_PAGE_ALLOC "%s", knobs[i][0]);
+		fd = open(path, O_WRONLY);
+		if (fd < 0)
+			return -1;
+		if (write(fd, knobs[i][1], strlen(knobs[i][1])) < 0) {
+			close(fd);
+			return -1;
+		}
+		close(fd);
+	}
+	return 0;
+}
+
+/*
+ * A 60000-byte message needs a 64 KiB buffer: the fast path, the helper
+ * path and the capture each get it across while no atomic allocation of
+ * more than a page succeeds (fragmented memory): in page fragments, or
+ * from process context, never from the atomic reserves.
+ */
+TEST_F_TIMEOUT(shim, large_messages_need_no_high_order_atomic_allocation,
+	       SHIM_TIMEOUT)
+{
+	enum { LEN = 60000 };
+	struct sockaddr_storage from;
+	struct iketcp_netns_info info;
+	const struct iketcp_event *ev;
+	uint8_t *m = malloc(LEN), *r = malloc(LEN + 100);
+	int cli, srv;
+	uint32_t id;
+
+	ASSERT_NE(NULL, m);
+	ASSERT_NE(NULL, r);
+	if (access(FAIL_PAGE_ALLOC "min-order", W_OK))
+		SKIP(return, "needs CONFIG_FAIL_PAGE_ALLOC (the debug kernel)");
+	id = fp_conn(_metadata, self, variant, &cli, &srv);
+	ASSERT_EQ(0, fp_add(&self->nl, id, 7, 500, false, 0, 0))
+		TH_LOG("%s", self->nl.err);
+	ASSERT_EQ(0, capture(&self->nl, variant->peer, -1, true));
+
+	ASSERT_EQ(0, fail_atomic_high_order(true));
+	/* the fast path: the SA's message straight to the daemon */
+	fp_msg(m, LEN, 7, 1);
+	EXPECT_EQ(0, write_all(cli, m, LEN));
+	EXPECT_EQ(LEN, udp_wait(self->daemon500, r, LEN + 100, WAIT_MS, &from));
+	EXPECT_EQ(1, check_msg(r, LEN));
+	/* another SA's: to the helper */
+	fp_msg(m, LEN, 8, 2);
+	EXPECT_EQ(0, write_all(cli, m, LEN));
+	EXPECT_EQ(1, evlog_wait(&self->nl, self->log, IKETCP_CMD_MSG, id, 1,
+				WAIT_MS));
+	/* the daemon's datagram: captured for the helper */
+	mk_msg(m, LEN, 0x20, 35, 3);
+	EXPECT_EQ(0, udp_sendto(self->daemon500, variant->peer, 500, m, LEN));
+	EXPECT_EQ(1, evlog_wait(&self->nl, self->log, IKETCP_CMD_UDP_CAPTURED,
+				0, 1, WAIT_MS));
+	ASSERT_EQ(0, fail_atomic_high_order(false));
+
+	ev = evlog_last(self->log, IKETCP_CMD_MSG, id);
+	ASSERT_NE(NULL, ev);
+	EXPECT_EQ(LEN, ev->msg_len);
+	EXPECT_EQ(2, check_msg(ev->msg, ev->msg_len));
+	ev = evlog_last(self->log, IKETCP_CMD_UDP_CAPTURED, 0);
+	ASSERT_NE(NULL, ev);
+	EXPECT_EQ(LEN, ev->msg_len);
+	EXPECT_EQ(3, check_msg(ev->msg, ev->msg_len));
+	ASSERT_EQ(0, iketcp_nl_netns_get(&self->nl, &info));
+	EXPECT_EQ(1, info.stats[IKETCP_NS_STAT_FAST_MSGS]);
+	EXPECT_EQ(0, info.stats[IKETCP_NS_STAT_FAST_FALLBACKS]);
+	EXPECT_EQ(1, info.stats[IKETCP_NS_STAT_CAPTURED]);
+	EXPECT_EQ(1, info.stats[IKETCP_NS_STAT_CAPTURE_DEFERRED]);
+	EXPECT_EQ(0, info.stats[IKETCP_NS_STAT_CAPTURE_DROPS]);
+	close(cli);
+	close(srv);
+	free(m);
+	free(r);
 }
 
 TEST_HARNESS_MAIN

@@ -75,6 +75,7 @@ static const char *const ns_stat_names[] = {
 	[IKETCP_NS_STAT_MEM_USED] = "mem_used",
 	[IKETCP_NS_STAT_MEM_REFUSALS] = "mem_refusals",
 	[IKETCP_NS_STAT_INJECT_DROPS] = "inject_drops",
+	[IKETCP_NS_STAT_CAPTURE_DEFERRED] = "capture_deferred",
 };
 
 #define NS_STATS ((int)(sizeof(ns_stat_names) / sizeof(*ns_stat_names)))

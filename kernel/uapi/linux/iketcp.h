@@ -377,6 +377,8 @@ enum iketcp_stat {
  * @IKETCP_NS_STAT_INJECT_DROPS: datagrams for the daemon that could not
  *	be delivered (no local route for them, dropped by netfilter, no
  *	memory); not in IKETCP_NS_STAT_INJECTED
+ * @IKETCP_NS_STAT_CAPTURE_DEFERRED: captured datagrams handed to the
+ *	helper later, from process context (no memory for them at once)
  * @__IKETCP_NS_STAT_MAX: internal
  * @IKETCP_NS_STAT_MAX: highest value
  */
@@ -400,6 +402,7 @@ enum iketcp_netns_stat {
 	IKETCP_NS_STAT_MEM_USED,
 	IKETCP_NS_STAT_MEM_REFUSALS,
 	IKETCP_NS_STAT_INJECT_DROPS,
+	IKETCP_NS_STAT_CAPTURE_DEFERRED,
 
 	__IKETCP_NS_STAT_MAX,
 	IKETCP_NS_STAT_MAX = __IKETCP_NS_STAT_MAX - 1
