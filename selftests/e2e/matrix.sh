@@ -187,6 +187,10 @@ iketcpd_for() {
 		[ -n "${E2E_IKETCPD_PID[gr]:-}" ] && return 0
 	e2e_iketcpd_stop
 	IKETCPD_CONF=
+	# a cell's gateways start afresh: what an earlier cell's iketcpd
+	# learnt (a fallback peer's TCP period) would decide this cell's
+	# transports (the restarts within a cell keep their state)
+	rm -f "$(e2e_iketcpd_ctl gl).state" "$(e2e_iketcpd_ctl gr).state"
 	iketcpd_start_gw gl "$1" "$2" && iketcpd_start_gw gr "$1" "$2" || return 1
 	IKETCPD_CONF=$want
 }
