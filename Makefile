@@ -80,11 +80,14 @@ check-vm-full:
 test-vmrun:
 	@scripts/test-vmrun.sh
 
+# The VM runs use the ASan+UBSan build of iketcpd and iketcpctl for the
+# suites that drive them (selftests/run.sh, IKETCP_SANITIZE=1).
 check: setup modules-all userspace selftests checkpatch kernel-doc
 	@$(MAKE) --no-print-directory check-host
 	@$(MAKE) --no-print-directory fuzz-smoke
 	@$(MAKE) --no-print-directory test-vmrun
-	@$(MAKE) --no-print-directory check-vm
+	@$(MAKE) --no-print-directory userspace-san
+	@IKETCP_SANITIZE=1 $(MAKE) --no-print-directory check-vm
 
 # Every VM selftest under the debug kernel (KASAN, lockdep, kmemleak, KFENCE;
 # scripts/debug-kernel.sh builds it once): any kernel report fails it.
