@@ -12,5 +12,6 @@
 # shadow and quarantine change.
 
 cd "$(dirname "$0")/.." || exit 1
-[ $# -gt 0 ] || set -- bridge.sh channels.sh hostile.sh daemon.sh e2e/iketcp.sh e2e/matrix.sh
+export IKETCP_SAN_SUITES="bridge.sh channels.sh hostile.sh daemon.sh e2e/iketcp.sh e2e/matrix.sh"
+[ $# -gt 0 ] || set -- $IKETCP_SAN_SUITES
 IKETCP_SANITIZE=1 exec selftests/run.sh "$@"
