@@ -7,7 +7,8 @@
  * no peers, no SAs.
  *
  * Input: the file's bytes, written to a private file (a mkdtemp()
- * directory, created once) that state_load() then reads.
+ * directory in /dev/shm, $TMPDIR or /tmp, created once per process) that
+ * state_load() then reads.
  *
  * Checks, against an independent reading of the file (its lines split at
  * '\n' whatever their length, each record read by the format state.c
@@ -34,7 +35,9 @@
  * Any violation abort()s.
  */
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <errno.h>
+#include <signal.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -70,14 +73,53 @@ static const char config_text[] =
 	"peer 0.0.0.0/0 udp\n";
 
 static struct config cfg;
-static char dir[64], in_path[96], rt_path[96];
+static char dir[80], in_path[112], rt_path[112];
 static int in_fd = -1;
+
+/* Remove a directory of ours and the files in it */
+static void remove_dir(const char *path)
+{
+	DIR *dp = opendir(path);
+	struct dirent *de;
+
+	if (!dp)
+		return;
+	while ((de = readdir(dp)))
+		if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
+			unlinkat(dirfd(dp), de->d_name, 0);
+	closedir(dp);
+	rmdir(path);
+}
 
 static void cleanup(void)
 {
-	unlink(in_path);
-	unlink(rt_path);
-	rmdir(dir);
+	remove_dir(dir);
+}
+
+/*
+ * libFuzzer leaves with _Exit() after a crash, a timeout or a run on
+ * files (no atexit()): the directories of fuzzers that are gone are
+ * removed by the next one (fuzz_state.<pid>.XXXXXX, the pid dead).
+ */
+static void remove_stale(const char *base)
+{
+	DIR *dp = opendir(base);
+	struct dirent *de;
+
+	if (!dp)
+		return;
+	while ((de = readdir(dp))) {
+		char path[PATH_MAX];
+		int pid;
+
+		if (sscanf(de->d_name, "fuzz_state.%d.", &pid) != 1 ||
+		    pid <= 0 || pid == getpid() ||
+		    !(kill(pid, 0) && errno == ESRCH))
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", base, de->d_name);
+		remove_dir(path);
+	}
+	closedir(dp);
 }
 
 static void write_input(const uint8_t *data, size_t size)
@@ -156,8 +198,12 @@ static void init(void)
 
 		if (!b)
 			continue;
-		snprintf(dir, sizeof(dir), "%s/fuzz_state.XXXXXX", b);
-		if (strlen(b) < 32 && mkdtemp(dir))
+		if (strlen(b) >= 32)
+			continue;
+		remove_stale(b);
+		snprintf(dir, sizeof(dir), "%s/fuzz_state.%d.XXXXXX", b,
+			 (int)getpid());
+		if (mkdtemp(dir))
 			break;
 		dir[0] = 0;
 	}
