@@ -32,8 +32,8 @@ FUZZ_TIME ?= 60
 
 .PHONY: all module modules-all userspace selftests check check-host check-vm \
 	checkpatch kernel-doc setup demo bench clean install install-module check-vm-full \
-	install-userspace dkms-install test-vmrun fuzz fuzz-smoke check-debug \
-	check-e2e-full check-sanitize userspace-san
+	install-userspace dkms-install test-vmrun fuzz fuzz-smoke fuzz-campaign \
+	check-debug check-e2e-full check-sanitize userspace-san
 
 all: module userspace selftests
 
@@ -148,6 +148,10 @@ fuzz:
 
 fuzz-smoke:
 	$(MAKE) -C fuzz smoke
+
+# the long run: CAMPAIGN_TIME seconds in all, one fuzzer at a time, niced
+fuzz-campaign:
+	$(MAKE) -C fuzz campaign
 
 clean:
 	rm -rf build

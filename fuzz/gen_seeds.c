@@ -9,7 +9,19 @@
  *   <dir>/corpus-ike/     IKE_SA_INIT request and response with NAT-D
  *                         notifies, IKE_AUTH (SK), IKEv1 Main Mode 1 and
  *                         MM3 with NAT-D payloads hashed with MD5, SHA-1,
- *                         SHA-256 for the sender (IPv4, IPv6) or not.
+ *                         SHA-256 for the sender (IPv4, IPv6) or not;
+ *   <dir>/corpus-state/   state files written by state_save() of a
+ *                         populated daemon (IPv4 and IPv6 peers, every SA
+ *                         flag, IKEv1 and IKEv2, more SAs than fuzz_state's
+ *                         max-sas), a version 1 file, damaged lines
+ *                         (the Makefile adds the regression inputs of
+ *                         fixed bugs, crashes/<target>-*);
+ *   <dir>/corpus-nl/      notifications as kernel/netlink.c builds them
+ *                         (CONN_ATTACHED, CONN_ENDED, MSG in one and in
+ *                         several attributes, UDP_CAPTURED, the CONN_GET
+ *                         and CAPTURE_GET replies), IPv4 and IPv6, one per
+ *                         datagram and several in one, with ACKs, errors
+ *                         with an extended ACK message, NLMSG_DONE.
  * Not a fuzzer: built without sanitizers. Usage: gen_seeds <dir>
  */
 #include <arpa/inet.h>
@@ -20,7 +32,17 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include <fcntl.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <libmnl/libmnl.h>
+#include <linux/genetlink.h>
+#include <linux/netlink.h>
 #include <openssl/evp.h>
+
+#include "daemon.h"
+#include "log.h"
 
 static const char *outdir;
 
@@ -427,6 +449,429 @@ static void config_seeds(void)
 		"peer ::/1 auto\n");
 }
 
+/* ---- state files ---- */
+
+/* the daemon's clock (iketcpd.c, not linked here) */
+long long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
+}
+
+static struct iketcp_ep ep(const char *s)
+{
+	struct iketcp_ep e;
+
+	if (iketcp_ep_parse(s, 0, &e))
+		exit(1);
+	return e;
+}
+
+static void state_sa(struct daemon *d, struct peer *p, uint64_t spi,
+		     int major, uint16_t lport, uint16_t rport, int flags)
+{
+	struct sa *sa = sa_create(d, p, spi, major, SA_ACTIVE, now_ms());
+
+	if (!sa)
+		exit(1);
+	sa->lport = lport;
+	sa->rport = rport;
+	sa->ports_known = flags & 1;
+	sa->nat = flags & 64 ? !!(flags & 2) : -1;
+	sa->v1_seen_start = flags & 4;
+	sa->v1_peer_started_udp = flags & 8;
+	sa->post_setup_sent = flags & 16;
+	if (flags & 32)
+		sa_set_authed(d, sa, now_ms());
+}
+
+static void state_write(struct daemon *d, const char *name)
+{
+	char path[4096];
+
+	snprintf(path, sizeof(path), "%s/corpus-state", outdir);
+	if (mkdir(path, 0755) && errno != EEXIST) {
+		perror(path);
+		exit(1);
+	}
+	snprintf(path, sizeof(path), "%s/corpus-state/seed-%s", outdir, name);
+	d->state_path = path;
+	d->state_dirty = true;
+	if (state_save(d))
+		exit(1);
+	peer_close_all(d);
+	bridge_free(d);
+	d->state_path = NULL;
+}
+
+static void state_text(const char *name, const char *text)
+{
+	put("state", name, text, strlen(text));
+}
+
+static void state_seeds(void)
+{
+	struct daemon d = {};
+	struct peer *a, *b, *c;
+
+	d.cfg.max_sas = 1000;
+	d.cfg.max_half_open = 100;
+	log_init(true, LOG_ERR);
+
+	/* every flag, both versions, both families */
+	a = peer_get(&d, &(struct iketcp_ep){ .family = AF_INET, .addr.v4.s_addr = htonl(0xc0000201) },
+		     &(struct iketcp_ep){ .family = AF_INET, .addr.v4.s_addr = htonl(0xc0000202) });
+	b = peer_get(&d, &(struct iketcp_ep){ .family = AF_INET, .addr.v4.s_addr = htonl(0xc6336401) },
+		     &(struct iketcp_ep){ .family = AF_INET, .addr.v4.s_addr = htonl(0x0a000001) });
+	{
+		struct iketcp_ep r = ep("2001:db8::1"), l = ep("2001:db8:1::2");
+
+		c = peer_get(&d, &r, &l);
+	}
+	if (!a || !b || !c)
+		exit(1);
+	a->originator = a->ever_up = true;
+	a->tcp_port = 4500;
+	b->ever_up = true;
+	b->fallback_tcp = true;
+	c->originator = true;	/* never up: saved as not the originator */
+	state_sa(&d, a, 0x0102030405060708ULL, 2, 500, 500, 1 | 32 | 64);
+	state_sa(&d, a, 0x1112131415161718ULL, 2, 4500, 4500, 1 | 2 | 16 | 32 | 64);
+	state_sa(&d, a, 0xffffffffffffffffULL, 1, 500, 500, 1 | 4 | 8 | 32);
+	state_sa(&d, b, 0x00000000000000ffULL, 2, 0, 0, 32);
+	state_sa(&d, b, 0x8000000000000000ULL, 1, 4500, 62000, 1 | 2 | 4 | 16 | 64);
+	state_sa(&d, c, 0xa0a1a2a3a4a5a6a7ULL, 2, 500, 4500, 1 | 32 | 64);
+	state_sa(&d, c, 0xa0a1a2a3a4a5a6a7ULL ^ 1, 1, 4500, 4500, 127);
+	state_write(&d, "every-flag");
+
+	/* more SAs than fuzz_state's max-sas (12): the oldest make room */
+	a = peer_get(&d, &(struct iketcp_ep){ .family = AF_INET, .addr.v4.s_addr = htonl(0xc0000210) },
+		     &(struct iketcp_ep){ .family = AF_INET, .addr.v4.s_addr = htonl(0xc0000202) });
+	{
+		struct iketcp_ep r = ep("2001:db8::10"), l = ep("2001:db8:1::2");
+
+		b = peer_get(&d, &r, &l);
+	}
+	if (!a || !b)
+		exit(1);
+	a->ever_up = a->originator = true;
+	for (int i = 0; i < 20; i++)
+		state_sa(&d, i % 3 ? a : b, 0x1000 + i * 0x10001ULL, 1 + i % 2,
+			 i % 2 ? 4500 : 500, 500 + i, (i * 37) & 127);
+	state_write(&d, "beyond-max-sas");
+
+	/* peers only */
+	a = peer_get(&d, &(struct iketcp_ep){ .family = AF_INET, .addr.v4.s_addr = htonl(0xcb007107) },
+		     &(struct iketcp_ep){ .family = AF_INET, .addr.v4.s_addr = htonl(0xc0000202) });
+	if (!a)
+		exit(1);
+	a->ever_up = true;
+	state_write(&d, "peer-only");
+
+	state_text("v1",
+		   "iketcpd-state 1\n"
+		   "peer 192.0.2.1 192.0.2.2 1 1 0 500\n"
+		   "sa 192.0.2.1 0102030405060708 2 500 500 1\n"
+		   "sa 2001:db8::1 00000000000000ff 1 500 4500 127\n"
+		   "sa 198.51.100.7 a0a1a2a3a4a5a6a7 1 4500 4500 12\n");
+	state_text("damaged",
+		   "iketcpd-state 2\n"
+		   "peer 192.0.2.1 192.0.2.2 1 1 0 500\n"
+		   "peer 192.0.2.1 - 1 1 0 500\n"
+		   "peer example.org 192.0.2.2 1 1 0 500\n"
+		   "peer 192.0.2.1 192.0.2.2 1 1\n"
+		   "sa 192.0.2.1 192.0.2.2 0102030405060708 2 500 500 33\n"
+		   "sa 192.0.2.1 192.0.2.2 0102030405060708 1 500 500 1\n"
+		   "sa 192.0.2.1 192.0.2.9 0102030405060708 2 500 500 33\n"
+		   "sa 192.0.2.1 0102030405060708 2 500 500 33\n"
+		   "sa 192.0.2.1 192.0.2.2 zz 2 500 500 33\n"
+		   "sa 2001:db8::1 ::1 1 2 500 500 33 trailing\n"
+		   "unknown line\n"
+		   "\n");
+	state_text("header-only", "iketcpd-state 2\n");
+	state_text("bad-header", "iketcpd-state 3\npeer 192.0.2.1 192.0.2.2 1 1 0 500\n");
+}
+
+/* ---- netlink notifications ---- */
+
+#define NL_FAMILY 0x1d	/* fuzz_nl's family id */
+
+struct nlbuf {
+	uint8_t b[16384] __attribute__((aligned(4)));
+	size_t n;	/* bytes of the finished messages */
+};
+
+static struct nlmsghdr *nl_msg(struct nlbuf *nb, uint16_t type, uint8_t cmd)
+{
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(nb->b + nb->n);
+
+	nlh->nlmsg_type = type;
+	if (type == NL_FAMILY) {
+		struct genlmsghdr *g = mnl_nlmsg_put_extra_header(nlh, sizeof(*g));
+
+		g->cmd = cmd;
+		g->version = IKETCP_GENL_VERSION;
+	}
+	return nlh;
+}
+
+static void nl_end(struct nlbuf *nb, struct nlmsghdr *nlh)
+{
+	nb->n += nlh->nlmsg_len;
+}
+
+static void nl_seed(const char *name, const struct nlbuf *nb)
+{
+	put("nl", name, nb->b, nb->n);
+}
+
+struct nl_conn {
+	uint32_t id;
+	bool v6;
+	uint16_t lport, rport;
+};
+
+static void nl_addrs(struct nlmsghdr *nlh, const struct nl_conn *c)
+{
+	static const uint8_t l6[16] = { 0x20, 0x01, 0x0d, 0xb8, [15] = 2 };
+	static const uint8_t r6[16] = { 0x20, 0x01, 0x0d, 0xb8, [15] = 1 };
+
+	if (c->v6) {
+		mnl_attr_put(nlh, IKETCP_A_LOCAL_IPV6, 16, l6);
+		mnl_attr_put_u16(nlh, IKETCP_A_LOCAL_PORT, c->lport);
+		mnl_attr_put(nlh, IKETCP_A_REMOTE_IPV6, 16, r6);
+		mnl_attr_put_u16(nlh, IKETCP_A_REMOTE_PORT, c->rport);
+	} else {
+		mnl_attr_put_u32(nlh, IKETCP_A_LOCAL_IPV4, htonl(0xc0000202));
+		mnl_attr_put_u16(nlh, IKETCP_A_LOCAL_PORT, c->lport);
+		mnl_attr_put_u32(nlh, IKETCP_A_REMOTE_IPV4, htonl(0xc0000201));
+		mnl_attr_put_u16(nlh, IKETCP_A_REMOTE_PORT, c->rport);
+	}
+}
+
+static void nl_stats(struct nlmsghdr *nlh, bool pad)
+{
+	struct nlattr *nest = mnl_attr_nest_start(nlh, IKETCP_A_STATS);
+
+	for (int i = IKETCP_STAT_RX_MSGS; i <= IKETCP_STAT_MAX; i++) {
+		if (i == IKETCP_STAT_PAD)
+			continue;
+		if (pad)	/* nla_put_u64_64bit() without unaligned access */
+			mnl_attr_put(nlh, IKETCP_STAT_PAD, 0, NULL);
+		mnl_attr_put_u64(nlh, i, 1000 * i + 7);
+	}
+	mnl_attr_nest_end(nlh, nest);
+}
+
+/* iketcp_nl_fill_conn(): CONN_ATTACHED, CONN_GET */
+static void nl_conn(struct nlbuf *nb, uint8_t cmd, const struct nl_conn *c,
+		    bool ended, bool pad)
+{
+	struct nlmsghdr *nlh = nl_msg(nb, NL_FAMILY, cmd);
+
+	mnl_attr_put_u32(nlh, IKETCP_A_CONN_ID, c->id);
+	nl_addrs(nlh, c);
+	if (pad)
+		mnl_attr_put(nlh, IKETCP_A_PAD, 0, NULL);
+	mnl_attr_put_u64(nlh, IKETCP_A_CONN_INODE, 0x100000 + c->id);
+	mnl_attr_put_u8(nlh, IKETCP_A_FRAMING, IKETCP_FRAMING_RAW);
+	mnl_attr_put_u8(nlh, IKETCP_A_CONN_STATE, ended ? IKETCP_CONN_STATE_ENDED :
+							  IKETCP_CONN_STATE_ACTIVE);
+	if (ended) {
+		mnl_attr_put_u8(nlh, IKETCP_A_REASON, IKETCP_REASON_ERROR);
+		mnl_attr_put_u32(nlh, IKETCP_A_ERRNO, ECONNRESET);
+		mnl_attr_put(nlh, IKETCP_A_TRUNCATED, 0, NULL);
+	}
+	nl_stats(nlh, pad);
+	nl_end(nb, nlh);
+}
+
+/* iketcp_nl_notify_ended() */
+static void nl_ended(struct nlbuf *nb, const struct nl_conn *c, uint8_t reason,
+		     uint32_t err, bool truncated)
+{
+	struct nlmsghdr *nlh = nl_msg(nb, NL_FAMILY, IKETCP_CMD_CONN_ENDED);
+
+	mnl_attr_put_u32(nlh, IKETCP_A_CONN_ID, c->id);
+	nl_addrs(nlh, c);
+	mnl_attr_put_u8(nlh, IKETCP_A_REASON, reason);
+	if (err)
+		mnl_attr_put_u32(nlh, IKETCP_A_ERRNO, err);
+	if (truncated)
+		mnl_attr_put(nlh, IKETCP_A_TRUNCATED, 0, NULL);
+	nl_stats(nlh, false);
+	nl_end(nb, nlh);
+}
+
+/* the IKE message in chunks of at most @chunk bytes */
+static void nl_put_ike(struct nlmsghdr *nlh, const struct msg *m, size_t chunk)
+{
+	for (size_t off = 0; off < m->n; off += chunk)
+		mnl_attr_put(nlh, IKETCP_A_MSG,
+			     m->n - off < chunk ? m->n - off : chunk, m->b + off);
+}
+
+/* iketcp_nl_notify_msg() */
+static void nl_ike(struct nlbuf *nb, const struct nl_conn *c,
+		   const struct msg *m, size_t chunk)
+{
+	struct nlmsghdr *nlh = nl_msg(nb, NL_FAMILY, IKETCP_CMD_MSG);
+
+	mnl_attr_put_u32(nlh, IKETCP_A_CONN_ID, c->id);
+	nl_addrs(nlh, c);
+	nl_put_ike(nlh, m, chunk);
+	nl_end(nb, nlh);
+}
+
+/* iketcp_nl_notify_captured() */
+static void nl_captured(struct nlbuf *nb, const struct nl_conn *c,
+			bool nonesp, const struct msg *m, size_t chunk)
+{
+	struct nlmsghdr *nlh = nl_msg(nb, NL_FAMILY, IKETCP_CMD_UDP_CAPTURED);
+
+	nl_addrs(nlh, c);
+	if (nonesp)
+		mnl_attr_put(nlh, IKETCP_A_NONESP, 0, NULL);
+	mnl_attr_put_u32(nlh, IKETCP_A_PMTU, c->v6 ? 1280 : 1500);
+	nl_put_ike(nlh, m, chunk);
+	nl_end(nb, nlh);
+}
+
+/* iketcp_nl_capture_dump() */
+static void nl_rule(struct nlbuf *nb, bool v6, uint8_t plen, bool capture)
+{
+	struct nlmsghdr *nlh = nl_msg(nb, NL_FAMILY, IKETCP_CMD_CAPTURE_GET);
+	static const uint8_t p6[16] = { 0x20, 0x01, 0x0d, 0xb8 };
+
+	nlh->nlmsg_flags = NLM_F_MULTI;
+	nlh->nlmsg_seq = 7;
+	if (v6)
+		mnl_attr_put(nlh, IKETCP_A_REMOTE_IPV6, 16, p6);
+	else
+		mnl_attr_put_u32(nlh, IKETCP_A_REMOTE_IPV4, htonl(0xc6336400));
+	mnl_attr_put_u16(nlh, IKETCP_A_REMOTE_PORT, 0);
+	mnl_attr_put_u8(nlh, IKETCP_A_PREFIXLEN, plen);
+	mnl_attr_put_u8(nlh, IKETCP_A_CAPTURE, capture);
+	nl_end(nb, nlh);
+}
+
+/* an NLMSG_ERROR: an ACK (0), or an error with an extended ACK message */
+static void nl_err(struct nlbuf *nb, int error, const char *text, bool capped)
+{
+	struct nlmsghdr *nlh = nl_msg(nb, NLMSG_ERROR, 0);
+	struct nlmsgerr *e = mnl_nlmsg_put_extra_header(nlh, sizeof(*e));
+
+	e->error = error;
+	e->msg.nlmsg_len = sizeof(e->msg) + GENL_HDRLEN;
+	e->msg.nlmsg_type = NL_FAMILY;
+	e->msg.nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;
+	e->msg.nlmsg_seq = 7;
+	if (!capped)	/* the request's genetlink header echoed */
+		mnl_nlmsg_put_extra_header(nlh, GENL_HDRLEN);
+	if (text) {
+		nlh->nlmsg_flags |= NLM_F_ACK_TLVS;
+		mnl_attr_put_strz(nlh, NLMSGERR_ATTR_MSG, text);
+		mnl_attr_put_u32(nlh, NLMSGERR_ATTR_OFFS, 20);
+	}
+	if (capped)
+		nlh->nlmsg_flags |= NLM_F_CAPPED;
+	nl_end(nb, nlh);
+}
+
+static void nl_done(struct nlbuf *nb)
+{
+	struct nlmsghdr *nlh = nl_msg(nb, NLMSG_DONE, 0);
+
+	nlh->nlmsg_flags = NLM_F_MULTI;
+	mnl_nlmsg_put_extra_header(nlh, sizeof(int));
+	nl_end(nb, nlh);
+}
+
+static void nl_seeds(void)
+{
+	static struct nlbuf nb;
+	const struct nl_conn c4 = { 3, false, 500, 40123 },
+			     c6 = { 4, true, 4500, 4500 },
+			     out = { 9, false, 51000, 500 };
+	static const struct { const char *name; uint8_t reason; uint32_t err;
+			      bool trunc; } ends[] = {
+		{ "peer-fin", IKETCP_REASON_PEER_FIN, 0, false },
+		{ "peer-reset", IKETCP_REASON_PEER_RESET, ECONNRESET, false },
+		{ "local-close", IKETCP_REASON_LOCAL_CLOSE, 0, true },
+		{ "admin", IKETCP_REASON_ADMIN, 0, false },
+		{ "error", IKETCP_REASON_ERROR, ETIMEDOUT, true },
+		{ "len-short", IKETCP_REASON_LEN_SHORT, 0, false },
+		{ "len-long", IKETCP_REASON_LEN_LONG, 0, true },
+		{ "bad-version", IKETCP_REASON_BAD_VERSION, 0, true },
+		{ "timeout", IKETCP_REASON_TIMEOUT, 0, false },
+	};
+	char name[64];
+
+	nb.n = 0;
+	nl_conn(&nb, IKETCP_CMD_CONN_ATTACHED, &c4, false, false);
+	nl_seed("attached-v4", &nb);
+	nb.n = 0;
+	nl_conn(&nb, IKETCP_CMD_CONN_ATTACHED, &c6, false, true);
+	nl_seed("attached-v6-pad", &nb);
+	nb.n = 0;
+	nl_conn(&nb, IKETCP_CMD_CONN_GET, &c4, true, false);
+	nl_seed("conn-get-ended", &nb);
+	for (size_t i = 0; i < sizeof(ends) / sizeof(*ends); i++) {
+		nb.n = 0;
+		nl_ended(&nb, i % 2 ? &c6 : &c4, ends[i].reason, ends[i].err,
+			 ends[i].trunc);
+		snprintf(name, sizeof(name), "ended-%s", ends[i].name);
+		nl_seed(name, &nb);
+	}
+	nb.n = 0;
+	nl_ike(&nb, &c4, &sa_init_req, 65528);
+	nl_seed("msg-v4", &nb);
+	nb.n = 0;
+	nl_ike(&nb, &c6, &ike_auth, 65528);
+	nl_seed("msg-v6", &nb);
+	nb.n = 0;
+	nl_ike(&nb, &c4, &mm3, 40);	/* several attributes */
+	nl_seed("msg-chunks", &nb);
+	nb.n = 0;
+	nl_captured(&nb, &out, false, &sa_init_resp, 65528);
+	nl_seed("captured-v4", &nb);
+	nb.n = 0;
+	nl_captured(&nb, &c6, true, &ike_auth, 100);
+	nl_seed("captured-v6-nonesp-chunks", &nb);
+	nb.n = 0;
+	nl_rule(&nb, false, 24, true);
+	nl_rule(&nb, true, 32, false);
+	nl_done(&nb);
+	nl_seed("capture-dump", &nb);
+
+	/* a datagram as the helper reads one: several notifications */
+	nb.n = 0;
+	nl_conn(&nb, IKETCP_CMD_CONN_ATTACHED, &c4, false, false);
+	nl_ike(&nb, &c4, &sa_init_req, 65528);
+	nl_ike(&nb, &c4, &mm1, 16);
+	nl_captured(&nb, &out, true, &mm3, 65528);
+	nl_err(&nb, 0, NULL, true);	/* a late ACK */
+	nl_ended(&nb, &c4, IKETCP_REASON_PEER_FIN, 0, false);
+	nl_seed("datagram", &nb);
+	nb.n = 0;
+	nl_ike(&nb, &c6, &mm1, 65528);
+	nl_err(&nb, -EINVAL, "IKETCP_A_MSG is not one IKE message", false);
+	nl_ike(&nb, &c6, &mm1, 65528);
+	nl_seed("datagram-error-extack", &nb);
+	nb.n = 0;
+	nl_err(&nb, -ENOENT, "no such connection", true);
+	nl_seed("error-extack-capped", &nb);
+	nb.n = 0;
+	nl_ike(&nb, &c4, &mm1, 65528);
+	nl_msg(&nb, 0x42, 0);	/* another family's: skipped */
+	nl_end(&nb, (struct nlmsghdr *)(nb.b + nb.n));
+	nl_done(&nb);
+	nl_ike(&nb, &c4, &mm1, 65528);
+	nl_seed("datagram-done", &nb);
+}
+
 int main(int argc, char **argv)
 {
 	if (argc != 2) {
@@ -437,5 +882,7 @@ int main(int argc, char **argv)
 	ike_seeds();
 	frame_seeds();
 	config_seeds();
+	state_seeds();
+	nl_seeds();
 	return 0;
 }

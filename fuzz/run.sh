@@ -26,7 +26,12 @@ case $t in
 frame)	opts+=(-max_len=8192) ;;
 config)	opts+=(-max_len=4096 -dict="$here/config.dict") ;;
 ike)	opts+=(-max_len=4096) ;;
+state)	opts+=(-max_len=4096 -dict="$here/state.dict") ;;
+nl)	opts+=(-max_len=4096) ;;
 esac
+# more options (the campaign's -runs=N, say) from the environment
+read -r -a extra <<<"${FUZZ_OPTS:-}"
+opts+=("${extra[@]}")
 
 mkdir -p "$corpus" "$art"
 stamp=$(mktemp)

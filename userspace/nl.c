@@ -17,6 +17,17 @@
 
 #define IKETCP_NL_CHUNK	65528
 
+/*
+ * A whole message in the @len bytes left: mnl_nlmsg_ok() compares
+ * (int)nlmsg_len, so a length of 2 GiB or more passes it as negative and
+ * mnl_nlmsg_next() then steps outside the buffer.
+ */
+static bool nl_msg_ok(const struct nlmsghdr *nlh, int len)
+{
+	return len >= (int)sizeof(*nlh) && nlh->nlmsg_len >= sizeof(*nlh) &&
+	       nlh->nlmsg_len <= (unsigned int)len;
+}
+
 static int nl_family_cb(const struct nlattr *attr, void *data)
 {
 	const struct nlattr **tb = data;
@@ -27,32 +38,48 @@ static int nl_family_cb(const struct nlattr *attr, void *data)
 	return MNL_CB_OK;
 }
 
-/* Decode an NLMSG_ERROR: 0 for an ACK, else -errno with nl->err set. */
+/* Decode an NLMSG_ERROR: 0 for an ACK, else -errno with nl->err set (an
+ * error code that is not a negative errno is -EPROTO).
+ */
 static int nl_error(struct iketcp_nl *nl, const struct nlmsghdr *nlh)
 {
 	const struct nlmsgerr *e = mnl_nlmsg_get_payload(nlh);
 	const struct nlattr *attr;
-	size_t off;
+	int err;
 
 	if (nlh->nlmsg_len < mnl_nlmsg_size(sizeof(*e)))
 		return -EBADMSG;
 	if (!e->error)
 		return 0;
+	err = e->error < 0 && e->error >= -4095 ? e->error : -EPROTO;
 	nl->err[0] = 0;
-	if (nlh->nlmsg_flags & NLM_F_ACK_TLVS) {
-		off = sizeof(*e);
-		if (!(nlh->nlmsg_flags & NLM_F_CAPPED))
-			off += e->msg.nlmsg_len - sizeof(e->msg);
-		mnl_attr_for_each(attr, nlh, off) {
-			if (mnl_attr_get_type(attr) == NLMSGERR_ATTR_MSG &&
-			    mnl_attr_validate(attr, MNL_TYPE_NUL_STRING) == 0)
-				snprintf(nl->err, sizeof(nl->err), "%s",
-					 mnl_attr_get_str(attr));
+	/* the TLVs follow the request, echoed whole unless capped: read only
+	 * where that leaves them inside the message (its length aligned:
+	 * libmnl walks up to the aligned end)
+	 */
+	if ((nlh->nlmsg_flags & NLM_F_ACK_TLVS) &&
+	    nlh->nlmsg_len == MNL_ALIGN(nlh->nlmsg_len)) {
+		size_t room = nlh->nlmsg_len - mnl_nlmsg_size(sizeof(*e));
+		size_t echoed = 0;
+		bool ok = true;
+
+		if (!(nlh->nlmsg_flags & NLM_F_CAPPED)) {
+			ok = e->msg.nlmsg_len >= sizeof(e->msg) &&
+			     e->msg.nlmsg_len - sizeof(e->msg) <= room;
+			echoed = ok ? e->msg.nlmsg_len - sizeof(e->msg) : 0;
+		}
+		if (ok) {
+			mnl_attr_for_each(attr, nlh, sizeof(*e) + echoed) {
+				if (mnl_attr_get_type(attr) == NLMSGERR_ATTR_MSG &&
+				    mnl_attr_validate(attr, MNL_TYPE_NUL_STRING) == 0)
+					snprintf(nl->err, sizeof(nl->err), "%s",
+						 mnl_attr_get_str(attr));
+			}
 		}
 	}
 	if (!nl->err[0])
-		snprintf(nl->err, sizeof(nl->err), "%s", strerror(-e->error));
-	return e->error;
+		snprintf(nl->err, sizeof(nl->err), "%s", strerror(-err));
+	return err;
 }
 
 static int nl_resolve(struct iketcp_nl *nl)
@@ -78,7 +105,7 @@ static int nl_resolve(struct iketcp_nl *nl)
 	if (n < 0)
 		return -errno;
 	nlh = (struct nlmsghdr *)buf;
-	if (!mnl_nlmsg_ok(nlh, n))
+	if (!nl_msg_ok(nlh, n))
 		return -EBADMSG;
 	if (nlh->nlmsg_type == NLMSG_ERROR) {
 		ret = nl_error(nl, nlh);
@@ -290,6 +317,10 @@ static int nl_stats_cb(const struct nlattr *attr, void *data)
 
 /* Decode a family message into @ev. The message bytes may be assembled in
  * @scratch (IKETCP_NL_BUFSZ) when they came in several attributes.
+ * A message too short for its generic netlink header, or whose length is
+ * not a multiple of 4 (the kernel's always are: attributes are padded),
+ * is refused: libmnl walks the attributes up to the 4-byte aligned end,
+ * which is past the message's last byte then.
  */
 static int nl_parse_event(const struct nlmsghdr *nlh, struct iketcp_event *ev,
 			  uint8_t *scratch)
@@ -298,6 +329,9 @@ static int nl_parse_event(const struct nlmsghdr *nlh, struct iketcp_event *ev,
 	struct nl_attrs a = {};
 
 	memset(ev, 0, sizeof(*ev));
+	if (nlh->nlmsg_len < mnl_nlmsg_size(GENL_HDRLEN) ||
+	    nlh->nlmsg_len != MNL_ALIGN(nlh->nlmsg_len))
+		return -EBADMSG;
 	ev->cmd = g->cmd;
 	if (mnl_attr_parse(nlh, sizeof(*g), nl_attr_cb, &a) < 0)
 		return -EBADMSG;
@@ -388,7 +422,7 @@ static int nl_walk(struct iketcp_nl *nl, void *buf, int n, uint32_t seq,
 	struct iketcp_event ev;
 	int ret;
 
-	for (; mnl_nlmsg_ok(nlh, n); nlh = mnl_nlmsg_next(nlh, &n)) {
+	for (; nl_msg_ok(nlh, n); nlh = mnl_nlmsg_next(nlh, &n)) {
 		if (seq && !nlh->nlmsg_seq && nlh->nlmsg_type == nl->family) {
 			/* a notification while waiting for a reply: keep it */
 			ret = nl_stash(nl, nlh);
@@ -545,7 +579,7 @@ int iketcp_nl_netns_get(struct iketcp_nl *nl, struct iketcp_netns_info *info)
 		n = mnl_socket_recvfrom(nl->sock, nl->buf, IKETCP_NL_BUFSZ);
 		if (n < 0)
 			return -errno;
-		for (nlh = (struct nlmsghdr *)nl->buf; mnl_nlmsg_ok(nlh, n);
+		for (nlh = (struct nlmsghdr *)nl->buf; nl_msg_ok(nlh, n);
 		     nlh = mnl_nlmsg_next(nlh, &n)) {
 			if (nlh->nlmsg_seq != seq)
 				continue;

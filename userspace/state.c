@@ -162,14 +162,18 @@ static FILE *state_open(const char *path)
  * @d: daemon
  *
  * Peers whose connection we had opened are reconnected at once. A missing
- * file is no error; a damaged line is skipped with a warning.
+ * file is no error; a damaged line is skipped with a warning: one that is
+ * not a record, or whose values do not fit their fields (an IKE version
+ * other than 1 and 2, a port above 65535). Lines are read whole, whatever
+ * their length (the rest of a long line is never read as a record).
  *
  * Return: the number of SAs restored.
  */
 int state_load(struct daemon *d)
 {
-	char line[512], a[64], l[64];
+	char *line = NULL, a[64], l[64];
 	int nsas = 0, lineno = 0, version = 2;
+	size_t cap = 0;
 	FILE *f;
 
 	if (!d->state_path)
@@ -177,7 +181,7 @@ int state_load(struct daemon *d)
 	f = state_open(d->state_path);
 	if (!f)
 		return 0;
-	while (fgets(line, sizeof(line), f)) {
+	while (getline(&line, &cap, f) >= 0) {
 		struct iketcp_ep ep, lep;
 		unsigned long long spi;
 		int o, up, fb, major, flags;
@@ -214,7 +218,7 @@ int state_load(struct daemon *d)
 		    sscanf(line, "sa %63s %63s %llx %d %u %u %d", a, l, &spi,
 			   &major, &lp, &rp, &flags) == 7 &&
 		    !iketcp_ep_parse(a, 0, &ep) && !iketcp_ep_parse(l, 0, &lep)) {
-			p = peer_get(d, &ep, &lep);
+			/* the local address is the line's */
 		} else if (version == 1 &&
 			   sscanf(line, "sa %63s %llx %d %u %u %d", a, &spi,
 				  &major, &lp, &rp, &flags) == 6 &&
@@ -222,15 +226,19 @@ int state_load(struct daemon *d)
 			/* (version 1 did not say which local address) */
 			memset(&lep, 0, sizeof(lep));
 			lep.family = ep.family;
-			p = peer_get(d, &ep, &lep);
 			flags &= SA_PORTS_KNOWN | SA_V1_SEEN_START |
 				 SA_V1_PEER_UDP;
 			flags |= SA_AUTHED;
 		} else {
+			major = 0;	/* not a record */
+		}
+		/* values that do not fit their fields: damaged as well */
+		if ((major != 1 && major != 2) || lp > 65535 || rp > 65535) {
 			log_warn("%s:%d: damaged state line skipped",
 				 d->state_path, lineno);
 			continue;
 		}
+		p = peer_get(d, &ep, &lep);
 		if (!p || sa_find(d, &ep, spi) ||
 		    !(sa = sa_create(d, p, spi, major, SA_ACTIVE, now_ms())))
 			continue;
@@ -245,6 +253,7 @@ int state_load(struct daemon *d)
 			sa_set_authed(d, sa, now_ms());
 		nsas++;
 	}
+	free(line);
 	fclose(f);
 	d->state_dirty = false;
 	if (nsas)
