@@ -1985,6 +1985,21 @@ static long debugfs_read(const char *name)
 	return v;
 }
 
+static int debugfs_write(const char *name, long v)
+{
+	char path[128], buf[32];
+	int fd, n, ret;
+
+	snprintf(path, sizeof(path), "/sys/kernel/debug/iketcp/%s", name);
+	fd = open(path, O_WRONLY);
+	if (fd < 0)
+		return -1;
+	n = snprintf(buf, sizeof(buf), "%ld", v);
+	ret = write(fd, buf, n) == n ? 0 : -1;
+	close(fd);
+	return ret;
+}
+
 static uint64_t seed_value(void)
 {
 	const char *s = getenv("NLFUZZ_SEED") ?: getenv("IKETCP_NLFUZZ_SEED");
@@ -2240,6 +2255,7 @@ TEST_F_TIMEOUT(nlfuzz, mixed, 600)
 	};
 	pid_t pids[P_NETNS + 1], anchor;
 	struct iketcp_netns_info info;
+	struct rng knobs = { .s = seed ^ 0x6b6e6f62ULL };
 	struct iketcp_nl nl;
 	int status, ret;
 
@@ -2272,6 +2288,16 @@ TEST_F_TIMEOUT(nlfuzz, mixed, 600)
 	}
 	for (long long next = t0 + 60000; !shm->failed && now_ms() < deadline;) {
 		usleep(200000);
+		/* IKETCP_DEBUG builds: now and then widen the races of an
+		 * abort with a close, and of a helper's release with the
+		 * commands after it
+		 */
+		if (conns0 >= 0 && pct(&knobs, 10))
+			debugfs_write("abort_delay_ms", pct(&knobs, 50) ? 0 :
+				      rn(&knobs, 100));
+		if (conns0 >= 0 && pct(&knobs, 10))
+			debugfs_write("urelease_delay_ms", pct(&knobs, 50) ? 0 :
+				      rn(&knobs, 50));
 		if (now_ms() >= next) {
 			ksft_print_msg("nlfuzz: %lld s, %llu requests so far\n",
 				       (now_ms() - t0) / 1000,
@@ -2282,6 +2308,8 @@ TEST_F_TIMEOUT(nlfuzz, mixed, 600)
 		}
 	}
 	shm->stop = 1;
+	debugfs_write("abort_delay_ms", 0);
+	debugfs_write("urelease_delay_ms", 0);
 	end = now_ms() + 120000;
 	for (int p = 0; p <= P_NETNS; p++) {
 		while ((ret = waitpid(pids[p], &status, WNOHANG)) == 0 &&
