@@ -421,6 +421,7 @@ struct req {
 	bool hdr_ok;		/* nlmsghdr and genlmsghdr well formed */
 	bool valid;		/* a well-formed request of its command */
 	bool nlen_ok;		/* nlmsg_len matches what is sent */
+	bool full;		/* an attribute did not fit: left out */
 };
 
 static struct nlattr *put_attr(struct req *q, uint16_t type, const void *d,
@@ -429,8 +430,10 @@ static struct nlattr *put_attr(struct req *q, uint16_t type, const void *d,
 	struct nlattr *a = (void *)(q->b + q->len);
 	size_t tot = NLA_HDRLEN + len, al = NLA_ALIGN(tot);
 
-	if (len > 0xffff - NLA_HDRLEN || q->len + al > q->cap)
+	if (len > 0xffff - NLA_HDRLEN || q->len + al > q->cap) {
+		q->full = true;
 		return NULL;
+	}
 	a->nla_type = type;
 	a->nla_len = tot;
 	if (len)
@@ -961,6 +964,8 @@ static void build(struct fz *f, struct req *q, uint8_t *b, size_t cap)
 		}
 	}
 	nlh->nlmsg_len = q->len;
+	if (q->full)	/* not what build_valid() meant */
+		q->valid = false;
 	if (pct(r, 1)) {
 		/* more than is sent: the kernel drops it without a word */
 		nlh->nlmsg_len = q->len + 4 * (1 + rn(r, 16));
