@@ -6,6 +6,7 @@
  * the "helper" is a netlink socket registered in the namespace.
  */
 #include <linux/bpf.h>
+#include <linux/genetlink.h>
 #include <linux/kcm.h>
 #include <libmnl/libmnl.h>
 #include <linux/sock_diag.h>
@@ -780,6 +781,30 @@ TEST_F(ulp, policy_ranges)
 }
 
 /* ---- tests with their own set-up ---- */
+
+/* Only the kernel reaches a helper's socket: a local process cannot forge
+ * notifications by sending to its port id.
+ */
+TEST(helper_socket_takes_only_the_kernel)
+{
+	struct sockaddr_nl to = { .nl_family = AF_NETLINK };
+	char buf[64] __attribute__((aligned(4))) = {};
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	struct iketcp_nl nl;
+	int fd;
+
+	ASSERT_EQ(0, helper_open(&nl)) TH_LOG("%s", nl.err);
+	fd = socket(AF_NETLINK, SOCK_RAW, NETLINK_GENERIC);
+	ASSERT_LE(0, fd);
+	nlh->nlmsg_type = nl.family;
+	mnl_nlmsg_put_extra_header(nlh, sizeof(struct genlmsghdr));
+	to.nl_pid = nl.portid;
+	EXPECT_EQ(-1, sendto(fd, nlh, nlh->nlmsg_len, 0, (void *)&to,
+			     sizeof(to)));
+	EXPECT_EQ(ECONNREFUSED, errno);
+	close(fd);
+	iketcp_nl_close(&nl);
+}
 
 TEST(attach_needs_established_tcp)
 {

@@ -131,6 +131,7 @@ static int nl_resolve(struct iketcp_nl *nl)
  */
 int iketcp_nl_open(struct iketcp_nl *nl)
 {
+	struct sockaddr_nl kernel = { .nl_family = AF_NETLINK };
 	int one = 1, ret;
 
 	memset(nl, 0, sizeof(*nl));
@@ -150,6 +151,18 @@ int iketcp_nl_open(struct iketcp_nl *nl)
 	if (mnl_socket_bind(nl->sock, 0, MNL_SOCKET_AUTOPID) < 0) {
 		ret = -errno;
 		snprintf(nl->err, sizeof(nl->err), "netlink bind: %s",
+			 strerror(errno));
+		goto err_close;
+	}
+	/* Only the kernel may send to this socket: unicast between netlink
+	 * sockets needs no privilege, so a local process that guessed its
+	 * port id could forge notifications (af_netlink refuses a connected
+	 * socket's datagrams from anyone but its peer, here the kernel).
+	 */
+	if (connect(mnl_socket_get_fd(nl->sock), (struct sockaddr *)&kernel,
+		    sizeof(kernel)) < 0) {
+		ret = -errno;
+		snprintf(nl->err, sizeof(nl->err), "netlink connect: %s",
 			 strerror(errno));
 		goto err_close;
 	}
