@@ -177,18 +177,6 @@ static struct line *split(char *text, int *nlines)
 	return v;
 }
 
-static int addr_of(const char *s, struct iketcp_ep *ep)
-{
-	memset(ep, 0, sizeof(*ep));
-	if (inet_pton(AF_INET, s, &ep->addr) == 1)
-		ep->family = AF_INET;
-	else if (inet_pton(AF_INET6, s, &ep->addr) == 1)
-		ep->family = AF_INET6;
-	else
-		return -1;
-	return 0;
-}
-
 /* A whole decimal number in [min, max] (what the grammar calls <n>) */
 static bool number(const char *s, long min, long max, long *v)
 {
@@ -266,7 +254,7 @@ static void check_success(const struct config *cfg, const char *text)
 			slash = strchr(l[i].tok[1], '/');
 			if (slash)
 				*slash++ = 0;
-			CHECK(!addr_of(l[i].tok[1], &ep), "line %d: address '%s'",
+			CHECK(fuzz_addr(l[i].tok[1], &ep), "line %d: address '%s'",
 			      l[i].no, l[i].tok[1]);
 			plen = alen(ep.family) * 8;
 			CHECK(!slash || number(slash, 0, plen, &plen),
@@ -296,7 +284,7 @@ static void check_success(const struct config *cfg, const char *text)
 			CHECK(li < cfg->nlistens, "line %d: listen without listener",
 			      l[i].no);
 			a = &cfg->listens[li++];
-			CHECK(!addr_of(l[i].tok[1], &ep), "line %d: address '%s'",
+			CHECK(fuzz_addr(l[i].tok[1], &ep), "line %d: address '%s'",
 			      l[i].no, l[i].tok[1]);
 			CHECK(a->family == ep.family && a->port == port &&
 			      !memcmp(&a->addr, &ep.addr, alen(ep.family)),

@@ -250,18 +250,6 @@ struct model {
 	int created;
 };
 
-static bool addr(const char *s, struct iketcp_ep *ep)
-{
-	memset(ep, 0, sizeof(*ep));
-	if (inet_pton(AF_INET, s, &ep->addr) == 1)
-		ep->family = AF_INET;
-	else if (inet_pton(AF_INET6, s, &ep->addr) == 1)
-		ep->family = AF_INET6;
-	else
-		return false;
-	return true;
-}
-
 static bool same(const struct iketcp_ep *a, const struct iketcp_ep *b)
 {
 	return a->family == b->family &&
@@ -316,7 +304,7 @@ static void m_line(struct model *m, const char *line, int version)
 	struct m_sa s = {};
 
 	if (sscanf(line, "peer %63s %63s %d %d %d %u", a, l, &o, &up, &fb,
-		   &port) == 6 && addr(a, &r) && addr(l, &lo)) {
+		   &port) == 6 && fuzz_addr(a, &r) && fuzz_addr(l, &lo)) {
 		struct m_peer *p = m_peer_get(m, &r, &lo);
 
 		p->up = up;
@@ -327,13 +315,13 @@ static void m_line(struct model *m, const char *line, int version)
 	if (version == 2 &&
 	    sscanf(line, "sa %63s %63s %llx %d %u %u %d", a, l, &s.spi,
 		   &s.major, &s.lp, &s.rp, &s.flags) == 7 &&
-	    addr(a, &s.remote) && addr(l, &s.local)) {
+	    fuzz_addr(a, &s.remote) && fuzz_addr(l, &s.local)) {
 		if (fits(&s))
 			m_sa_add(m, &s);
 	} else if (version == 1 &&
 		   sscanf(line, "sa %63s %llx %d %u %u %d", a, &s.spi,
 			  &s.major, &s.lp, &s.rp, &s.flags) == 6 &&
-		   addr(a, &s.remote)) {
+		   fuzz_addr(a, &s.remote)) {
 		s.local.family = s.remote.family;
 		s.flags &= F_PORTS_KNOWN | F_V1_SEEN_START | F_V1_PEER_UDP;
 		s.flags |= F_AUTHED;
