@@ -120,7 +120,34 @@ check "fallback: after 2 unanswered retransmissions the peer moves to TCP" \
 	fake_wait b "10.77.1.1 [0-9]+ [0-9]+ 5000 2 35 8 9 "
 check "fallback: delivered once" test "$(fake_count b '10.77.1.1 [0-9]+ [0-9]+ 5000 2 35 8 9 ')" = 1
 
-# 7. Bad input: config errors, unknown peer, oversized message
+# 7. The first connection between two gateways opened for IKE_AUTH: the
+# IKE_SA_INIT went over UDP (policy auth; fallback after dropped fragments)
+# and B's iketcpd, fresh, knows no SA of A's address. The SPIs of B's UDP
+# answer admit the connection; the right SPIi with a wrong SPIr does not.
+daemon_stop a
+daemon_stop b
+rm -f "$T/ctl-a.state" "$T/ctl-b.state"
+daemon_conf a "peer 10.77.2.0/24 auth"
+daemon_conf b "peer 10.77.1.0/24 auth"
+daemon_start a && daemon_start b
+r0=$(counter b first_refused)
+fake_send a 10.77.2.1 500 300 2 34 08 0 0 1a1b1c1d1e1f1011
+fake_wait b "10.77.1.1 500 500 300 2 34 8 0 0 0 1" 3
+fake_send b 10.77.1.1 500 300 2 34 20 0 2a2b2c2d2e2f2021 1a1b1c1d1e1f1011
+fake_wait a "10.77.2.1 500 500 300 2 34 20 0 2a2b2c2d2e2f2021"
+fake_send a 10.77.2.1 500 5000 2 35 08 1 2a2b2c2d2e2f2020 1a1b1c1d1e1f1011
+check "a first message with the SA's SPIi but another SPIr is refused" \
+	wait_counter b first_refused $((${r0:-0} + 1))
+fake_send a 10.77.2.1 500 5000 2 35 08 1 2a2b2c2d2e2f2021 1a1b1c1d1e1f1011
+check "IKE_SA_INIT answered over UDP: the first connection, for IKE_AUTH, is accepted" \
+	fake_wait b "10.77.1.1 500 500 5000 2 35 8 1 2a2b2c2d2e2f2021"
+fake_send b 10.77.1.1 500 3000 2 35 20 1 2a2b2c2d2e2f2021 1a1b1c1d1e1f1011
+check "... and the IKE_AUTH response comes back over TCP" \
+	fake_wait a "10.77.2.1 500 500 3000 2 35 20 1 2a2b2c2d2e2f2021"
+check "the wrong SPIr was never delivered" \
+	test "$(fake_count b '10.77.1.1 [0-9]+ [0-9]+ 5000 2 35 8 1 2a2b2c2d2e2f2020')" = 0
+
+# 8. Bad input: config errors, unknown peer, oversized message
 printf 'peer 10.0.0.0/8 tcpp\nlisten 1.2.3\npeer 10.0.0.1/8 tcp\n' >"$T/bad.conf"
 out=$($IKETCPD --check -c "$T/bad.conf" 2>&1)
 rc=$?

@@ -304,6 +304,24 @@ void bridge_captured(struct daemon *d, const struct iketcp_event *ev)
 		if (p)
 			sa = sa_create(d, p, h.spi_i, h.major, SA_ACTIVE, now);
 	}
+	/* ... but one whose set-up the daemon answers over UDP for a peer a
+	 * rule covers may move to TCP after it (the peer's policy auth, or
+	 * fallback when the fragments of its IKE_AUTH are dropped): the SPIs
+	 * of this answer went only to the peer's address, so a connection
+	 * whose first message carries both is the peer's own (a spoofed
+	 * request never sees them). Half-open, bounded and short-lived, as
+	 * an SA started over TCP.
+	 */
+	if (!sa && r && h.spi_r &&
+	    ike_is_sa_setup(&h) && (h.major == 1 || response)) {
+		if (!p)
+			p = peer_get(d, &ev->remote, &ev->local);
+		if (p)
+			sa = sa_create(d, p, h.spi_i, h.major, SA_HALF_OPEN,
+				       now);
+		if (sa)
+			sa->spi_r = h.spi_r;
+	}
 	if (sa) {
 		sa_touch(d, sa, now);
 		if (sa->lport != ev->local.port || sa->rport != ev->remote.port ||
@@ -564,7 +582,8 @@ void bridge_from_tcp(struct daemon *d, const struct iketcp_event *ev)
 	}
 	phase1 = ike_is_phase1_start(&h);
 	sa = sa_find(d, &ev->remote, h.spi_i);
-	if (!c->originator && !c->nmsgs && !phase1 && !sa &&
+	if (!c->originator && !c->nmsgs && !phase1 &&
+	    (!sa || (sa->spi_r && sa->spi_r != h.spi_r)) &&
 	    !sa_addr_known(d, &ev->remote)) {
 		/* a peer must start with an IKE SA, or be one we know */
 		d->stats.first_refused++;

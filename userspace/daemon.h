@@ -195,6 +195,9 @@ struct sa_req {
 /**
  * struct sa - what iketcpd remembers of one IKE SA
  * @spi_i: initiator SPI (key, with @peer)
+ * @spi_r: responder SPI the local daemon chose when it answered the
+ *	peer's set-up over UDP (0: not such an SA): the SA's first message
+ *	on an accepted connection must carry it
  * @peer: the peer's address (port unused)
  * @local: the daemon's address for it (port unused)
  * @p: the peer (pair of addresses) it belongs to
@@ -249,6 +252,7 @@ struct sa_req {
  */
 struct sa {
 	uint64_t spi_i;
+	uint64_t spi_r;
 	struct iketcp_ep peer;
 	struct iketcp_ep local;
 	struct peer *p;
