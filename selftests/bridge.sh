@@ -147,6 +147,23 @@ check "... and the IKE_AUTH response comes back over TCP" \
 check "the wrong SPIr was never delivered" \
 	test "$(fake_count b '10.77.1.1 [0-9]+ [0-9]+ 5000 2 35 8 1 2a2b2c2d2e2f2020')" = 0
 
+# ... and IKEv1: Main Mode 1-4 over UDP, 5 and 6 over TCP on a first
+# connection (B's answer, message 2, carried the responder cookie)
+daemon_stop a
+daemon_stop b
+rm -f "$T/ctl-a.state" "$T/ctl-b.state"
+daemon_start a && daemon_start b
+fake_send a 10.77.2.1 500 300 1 2 00 0 0 3a3b3c3d3e3f3031
+fake_wait b "10.77.1.1 500 500 300 1 2 0 0 0 0 1"
+fake_send b 10.77.1.1 500 300 1 2 00 0 4a4b4c4d4e4f4041 3a3b3c3d3e3f3031
+fake_wait a "10.77.2.1 500 500 300 1 2 0 0 4a4b4c4d4e4f4041"
+fake_send a 10.77.2.1 500 5000 1 2 01 0 4a4b4c4d4e4f4041 3a3b3c3d3e3f3031
+check "IKEv1: Main Mode 2 answered over UDP, message 5 opens the first connection" \
+	fake_wait b "10.77.1.1 500 500 5000 1 2 1 0 4a4b4c4d4e4f4041"
+fake_send b 10.77.1.1 500 3000 1 2 01 0 4a4b4c4d4e4f4041 3a3b3c3d3e3f3031
+check "IKEv1: ... and message 6 comes back over TCP" \
+	fake_wait a "10.77.2.1 500 500 3000 1 2 1 0 4a4b4c4d4e4f4041"
+
 # 8. Bad input: config errors, unknown peer, oversized message
 printf 'peer 10.0.0.0/8 tcpp\nlisten 1.2.3\npeer 10.0.0.1/8 tcp\n' >"$T/bad.conf"
 out=$($IKETCPD --check -c "$T/bad.conf" 2>&1)

@@ -6,7 +6,8 @@
 #
 # - IKE's own TCP connection bypasses IPsec: a CHILD SA covering both
 #   gateways' addresses, installed on one side only (the responder after it
-#   answered IKE_AUTH), must not capture the connection (issue 10 s1);
+#   answered IKE_AUTH), must not capture the connection (issue 10 s1), nor
+#   its close a policy left without SA;
 # - the ports a message is delivered with come from what the daemons do,
 #   not from one daemon's habits (issue 10 s2);
 # - a new connection must earn an IKE SA's traffic: a silent intruder on
@@ -78,6 +79,43 @@ check "a connection made while the covering SA exists works too" \
 	fake_wait b "10.77.1.1 [0-9]+ [0-9]+ 3000 2 37 8 1"
 nsx b ip xfrm policy flush
 nsx b ip xfrm state flush
+
+# ... and so does its close: B's policy still covers A but its SA is gone
+# (the tunnel just went down; a trap policy), and iketcpd stops on B. The
+# peer here closes its side 0.5 s after B's FIN (socat's -t; any peer
+# slower than a delayed ACK): the ACK that answers its FIN must leave from
+# the connection's own socket. (A timewait socket's ACKs leave from the
+# netns' TCP control socket, which has no bypass: dropped, an ACQUIRE each,
+# the peer stuck in LAST-ACK.) A's iketcpd stops first: the SYNs of its
+# reconnects would get RSTs from that control socket too (a kernel matter
+# no listener changes), and their ACQUIRE would hide the one that matters.
+daemon_stop a
+nsx b ip xfrm policy add src 10.77.2.1 dst 10.77.1.1 dir out \
+	tmpl src 10.77.2.1 dst 10.77.1.1 proto esp mode transport
+printf '\x01\x02\x03\x04\x05\x06\x07\x08\0\0\0\0\0\0\0\0\0\x20\x22\x08\0\0\0\0\0\0\0\x1c' \
+	>"$T/init28.bin"
+{ cat "$T/init28.bin"; sleep 8; } |
+	nsx a socat -t 0.5 - TCP:10.77.2.1:500,bind=10.77.1.1 >/dev/null 2>&1 &
+slow=$!
+fake_wait b "10.77.1.1 500 500 28 2 34 8 0 0"
+sport=$(nsx a ss -Htnp state established dst 10.77.2.1:500 | grep socat |
+	awk '{ n = split($3, a, ":"); print a[n] }')
+nsx b ip xfrm monitor acquire >"$T/acquire.txt" 2>&1 &
+mon=$!
+sleep 0.3
+daemon_stop b
+sleep 2
+lastack=$(nsx a ss -Htn state last-ack dst 10.77.2.1:500 | grep -c ":${sport:-x} ")
+kill "$mon" 2>/dev/null
+wait "$mon" 2>/dev/null
+acq=$(grep -c "proto tcp sport 500 dport ${sport:-x} " "$T/acquire.txt")
+echo "# the slow peer's connection (port ${sport:-?}): in LAST-ACK after B stopped: $lastack; ACQUIREs for it: $acq (all: $(grep -c '^acquire' "$T/acquire.txt"))"
+check "iketcpd stops under a covering policy without SA: a slow peer's close completes" \
+	test -n "$sport" -a "$lastack" = 0
+check "... and triggers no ACQUIRE" test -n "$sport" -a "$acq" = 0
+kill "$slow" 2>/dev/null
+nsx b ip xfrm policy flush
+daemon_start a && daemon_start b
 
 # ---- 2. ports from what the daemons do
 # A daemon that supports NAT-T but stays on 500 without a NAT (pluto):

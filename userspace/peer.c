@@ -23,6 +23,7 @@
 #include <linux/xfrm.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <poll.h>
 #include <search.h>
 #include <stdlib.h>
 #include <string.h>
@@ -51,6 +52,8 @@
 /* (hold-time past the last message: nothing can be waiting any more) */
 /* listeners rest this long after accept() ran out of descriptors */
 #define LISTEN_PAUSE_MS		1000
+/* how long a stopping iketcpd waits for its peers to close their side */
+#define CLOSE_WAIT_MS		1000
 
 /* accepted connections of one source (IPv4 address, IPv6 /64) */
 struct src {
@@ -1127,12 +1130,80 @@ static void nofree(void *node)
 	(void)node;
 }
 
+struct close_walk {
+	struct pollfd *pfd;
+	size_t n;
+	size_t max;
+};
+
+static void close_walk_cb(const void *node, VISIT v, void *closure)
+{
+	const struct conn *c = *(const struct conn *const *)node;
+	struct close_walk *w = closure;
+
+	if (v != postorder && v != leaf)
+		return;
+	if (!w->pfd) {
+		w->max++;	/* (counting) */
+		return;
+	}
+	if (w->n >= w->max || shutdown(c->fd, SHUT_WR))
+		return;
+	w->pfd[w->n++] = (struct pollfd){ .fd = c->fd, .events = POLLRDHUP };
+}
+
+/*
+ * Close the connections the orderly way and wait (CLOSE_WAIT_MS at most)
+ * for each peer's FIN: the ACK that answers it then leaves from the
+ * connection's own socket, which bypasses IPsec. Closed with its FIN
+ * unanswered, a socket becomes a timewait socket whose ACKs leave from the
+ * namespace's TCP control socket, which has no bypass: under a policy that
+ * covers the peer but has no SA (the tunnel just went, a trap policy) they
+ * are dropped, each triggering an ACQUIRE, and the peer's side lingers in
+ * LAST-ACK.
+ */
+static void conns_close_orderly(struct daemon *d)
+{
+	struct close_walk w = {};
+	long long deadline = now_ms() + CLOSE_WAIT_MS, left;
+	size_t open;
+
+	twalk_r(d->conns, close_walk_cb, &w);
+	if (!w.max)
+		return;
+	w.pfd = calloc(w.max, sizeof(*w.pfd));
+	if (!w.pfd)
+		return;
+	twalk_r(d->conns, close_walk_cb, &w);
+	open = w.n;
+	while (open && (left = deadline - now_ms()) > 0) {
+		int n = poll(w.pfd, w.n, left);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		for (size_t i = 0; i < w.n; i++) {
+			if (w.pfd[i].fd < 0 || !w.pfd[i].revents)
+				continue;
+			w.pfd[i].fd = -1;
+			open--;
+		}
+	}
+	if (open)
+		log_info("%zu of %zu connections not closed by their peer within %d ms",
+			 open, w.n, CLOSE_WAIT_MS);
+	free(w.pfd);
+}
+
 /**
- * peer_close_all() - close every connection and forget every peer
+ * peer_close_all() - close every connection (the orderly way: see
+ *	conns_close_orderly()) and forget every peer
  * @d: daemon
  */
 void peer_close_all(struct daemon *d)
 {
+	conns_close_orderly(d);
 	tdestroy(d->conns, nofree);
 	d->conns = NULL;
 	tdestroy(d->srcs, free);
