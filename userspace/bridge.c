@@ -227,6 +227,75 @@ static long long fallback_hold(const struct daemon *d)
 	return (d->cfg.idle_timeout ? d->cfg.idle_timeout : 3600) * 1000LL;
 }
 
+/*
+ * The daemon's answers over UDP to peers' set-ups (an IKE_SA_INIT
+ * response, IKEv1 Main Mode message 2 or 4) for addresses a rule covers.
+ * Such an SA may move to TCP afterwards (the peer's policy auth, or
+ * fallback when the fragments of its IKE_AUTH are dropped), and its first
+ * message over TCP then belongs to no SA iketcpd knows. The SPIs of the
+ * answer went only to the peer's address: a connection whose first
+ * message carries both is the peer's own (whoever spoofed the request
+ * never saw them). A ring of the latest UDP_SETUPS, each good for
+ * half-open-timeout: no SA and no peer is made for what may answer a
+ * spoofed request, and a flood only overwrites the ring (daemons answer
+ * floods with cookies, SPIr zero, which are not kept).
+ */
+#define UDP_SETUPS	1024
+
+struct udp_setup {
+	struct iketcp_ep peer;
+	uint64_t spi_i;
+	uint64_t spi_r;
+	uint16_t lport;
+	uint16_t rport;
+	long long at;
+};
+
+static void udp_setup_note(struct daemon *d, const struct iketcp_event *ev,
+			   const struct iketcp_ike_hdr *h, long long now)
+{
+	struct udp_setup *u = NULL;
+
+	if (!d->udp_setups) {
+		d->udp_setups = calloc(UDP_SETUPS, sizeof(*d->udp_setups));
+		if (!d->udp_setups)
+			return;
+	}
+	for (unsigned int i = 0; i < UDP_SETUPS && !u; i++) {
+		struct udp_setup *x = &d->udp_setups[i];
+
+		if (x->at && x->spi_i == h->spi_i && x->spi_r == h->spi_r &&
+		    !ep_addr_cmp(&x->peer, &ev->remote))
+			u = x;	/* (IKEv1 Main Mode 4 after 2) */
+	}
+	if (!u)
+		u = &d->udp_setups[d->udp_setup_next++ % UDP_SETUPS];
+	*u = (struct udp_setup){
+		.peer = ev->remote, .spi_i = h->spi_i, .spi_r = h->spi_r,
+		.lport = ev->local.port, .rport = ev->remote.port, .at = now,
+	};
+}
+
+/* The answer of that ring a peer's message over TCP continues, or NULL */
+static const struct udp_setup *udp_setup_find(struct daemon *d,
+					      const struct iketcp_ep *remote,
+					      const struct iketcp_ike_hdr *h,
+					      long long now)
+{
+	long long ttl = d->cfg.half_open_timeout * 1000LL;
+
+	if (!d->udp_setups || !h->spi_r)
+		return NULL;
+	for (unsigned int i = 0; i < UDP_SETUPS; i++) {
+		const struct udp_setup *u = &d->udp_setups[i];
+
+		if (u->at && now - u->at < ttl && u->spi_i == h->spi_i &&
+		    u->spi_r == h->spi_r && !ep_addr_cmp(&u->peer, remote))
+			return u;
+	}
+	return NULL;
+}
+
 static void send_udp(struct daemon *d, const struct iketcp_event *ev,
 		     struct peer *p)
 {
@@ -304,24 +373,10 @@ void bridge_captured(struct daemon *d, const struct iketcp_event *ev)
 		if (p)
 			sa = sa_create(d, p, h.spi_i, h.major, SA_ACTIVE, now);
 	}
-	/* ... but one whose set-up the daemon answers over UDP for a peer a
-	 * rule covers may move to TCP after it (the peer's policy auth, or
-	 * fallback when the fragments of its IKE_AUTH are dropped): the SPIs
-	 * of this answer went only to the peer's address, so a connection
-	 * whose first message carries both is the peer's own (a spoofed
-	 * request never sees them). Half-open, bounded and short-lived, as
-	 * an SA started over TCP.
-	 */
-	if (!sa && r && h.spi_r &&
-	    ike_is_sa_setup(&h) && (h.major == 1 || response)) {
-		if (!p)
-			p = peer_get(d, &ev->remote, &ev->local);
-		if (p)
-			sa = sa_create(d, p, h.spi_i, h.major, SA_HALF_OPEN,
-				       now);
-		if (sa)
-			sa->spi_r = h.spi_r;
-	}
+	/* ... but its answer to a peer's set-up may let the SA move to TCP */
+	if (!sa && r && h.spi_r && ike_is_sa_setup(&h) &&
+	    (h.major == 1 || response))
+		udp_setup_note(d, ev, &h, now);
 	if (sa) {
 		sa_touch(d, sa, now);
 		if (sa->lport != ev->local.port || sa->rport != ev->remote.port ||
@@ -561,6 +616,7 @@ void bridge_from_tcp(struct daemon *d, const struct iketcp_event *ev)
 	struct conn *c = peer_conn_by_id(d, ev->conn_id);
 	struct iketcp_ep local = ev->local, remote = ev->remote;
 	struct port_view v = { .observed_natt = -1 };
+	const struct udp_setup *setup = NULL;
 	struct iketcp_ike_hdr h;
 	long long now = now_ms();
 	uint16_t lport, rport;
@@ -582,8 +638,9 @@ void bridge_from_tcp(struct daemon *d, const struct iketcp_event *ev)
 	}
 	phase1 = ike_is_phase1_start(&h);
 	sa = sa_find(d, &ev->remote, h.spi_i);
-	if (!c->originator && !c->nmsgs && !phase1 &&
-	    (!sa || (sa->spi_r && sa->spi_r != h.spi_r)) &&
+	if (!sa && !phase1)
+		setup = udp_setup_find(d, &ev->remote, &h, now);
+	if (!c->originator && !c->nmsgs && !phase1 && !sa && !setup &&
 	    !sa_addr_known(d, &ev->remote)) {
 		/* a peer must start with an IKE SA, or be one we know */
 		d->stats.first_refused++;
@@ -611,7 +668,13 @@ void bridge_from_tcp(struct daemon *d, const struct iketcp_event *ev)
 			       d->cfg.max_sas, ike_exchange_name(&h));
 			return;
 		}
-		adopted = !phase1;
+		adopted = !phase1 && !setup;
+		if (setup) {
+			/* set up over UDP: the ports of the daemon's answer */
+			sa->lport = setup->lport;
+			sa->rport = setup->rport;
+			sa->ports_known = true;
+		}
 	}
 	peer_conn_active(d, c, now);
 	p->stats.tcp_in++;
@@ -738,4 +801,6 @@ void bridge_gc(struct daemon *d, long long now)
 void bridge_free(struct daemon *d)
 {
 	sa_free_all(d);
+	free(d->udp_setups);
+	d->udp_setups = NULL;
 }

@@ -195,9 +195,6 @@ struct sa_req {
 /**
  * struct sa - what iketcpd remembers of one IKE SA
  * @spi_i: initiator SPI (key, with @peer)
- * @spi_r: responder SPI the local daemon chose when it answered the
- *	peer's set-up over UDP (0: not such an SA): the SA's first message
- *	on an accepted connection must carry it
  * @peer: the peer's address (port unused)
  * @local: the daemon's address for it (port unused)
  * @p: the peer (pair of addresses) it belongs to
@@ -252,7 +249,6 @@ struct sa_req {
  */
 struct sa {
 	uint64_t spi_i;
-	uint64_t spi_r;
 	struct iketcp_ep peer;
 	struct iketcp_ep local;
 	struct peer *p;
@@ -393,6 +389,9 @@ struct sa_list {
  * @started: start time (ms)
  * @state_path: where the SA and peer state is kept across restarts
  * @module_ok: the module answers; false while it is unloaded
+ * @udp_setups: the daemon's latest answers over UDP to peers' set-ups
+ *	(bridge.c), a ring of UDP_SETUPS, NULL until the first
+ * @udp_setup_next: the ring's next slot
  */
 struct daemon {
 	struct config cfg;
@@ -420,6 +419,8 @@ struct daemon {
 	long long started;
 	const char *state_path;
 	bool module_ok;
+	struct udp_setup *udp_setups;
+	unsigned int udp_setup_next;
 };
 
 long long now_ms(void);

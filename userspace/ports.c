@@ -15,7 +15,9 @@
  * 3. Later messages follow the daemon's own view of the SA: the ports of
  *    its last datagram after the set-up, once it sent one. Before that the
  *    only thing that moves both ends is a NAT found by NAT detection
- *    (RFC 7296 s2.23, RFC 3947: both then use 4500); without one, 500.
+ *    (RFC 7296 s2.23, RFC 3947: both then use 4500); without one, or
+ *    with none evaluated (a set-up that went over UDP: iketcpd saw the
+ *    daemon's answer, not the request whose notifies tell), 500.
  * 4. An SA iketcpd never saw set up (an IKE SA rekeyed inside another,
  *    whose new SPIs travel encrypted; iketcpd restarted without its state):
  *    the daemon's ports in its latest datagram after a set-up to the same

@@ -3,8 +3,8 @@
  * sa.c - the IKE SAs iketcpd tracks, with bounded state:
  *
  * - an SA a peer starts over TCP (its IKE_SA_INIT, IKEv1 Main/Aggressive
- *   Mode message 1), or over UDP with the local daemon's answer to it
- *   seen (it may move to TCP afterwards), is half-open until the local daemon answers an
+ *   Mode message 1), or over UDP and continued over TCP with the SPIs of
+ *   the local daemon's answer (bridge.c), is half-open until the local daemon answers an
  *   encrypted exchange of it (IKE_AUTH, IKEv1 Main Mode 5/6: whoever sent
  *   it holds the SA's keys): at most max-half-open-per-peer of them per
  *   peer, forgotten after half-open-timeout (a flood of fresh SPIs costs a
