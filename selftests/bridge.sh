@@ -124,17 +124,25 @@ check "fallback: delivered once" test "$(fake_count b '10.77.1.1 [0-9]+ [0-9]+ 5
 # IKE_SA_INIT went over UDP (policy auth; fallback after dropped fragments)
 # and B's iketcpd, fresh, knows no SA of A's address. The SPIs of B's UDP
 # answer admit the connection; the right SPIi with a wrong SPIr does not.
-daemon_stop a
-daemon_stop b
-rm -f "$T/ctl-a.state" "$T/ctl-b.state"
+fresh_start() { # both iketcpds restarted without their state files
+	daemon_stop a
+	daemon_stop b
+	rm -f "$T/ctl-a.state" "$T/ctl-b.state"
+	daemon_start a && daemon_start b
+}
+# A set-up answered over UDP: <version> <exchange> <request flags>
+# <response flags> <SPIi> <SPIr> <how many such requests B got by then>
+setup_over_udp() {
+	fake_send a 10.77.2.1 500 300 "$1" "$2" "$3" 0 0 "$5"
+	fake_wait b "10.77.1.1 500 500 300 $1 $2 $(printf %x $((0x$3))) 0 0 0 1" "$7"
+	fake_send b 10.77.1.1 500 300 "$1" "$2" "$4" 0 "$6" "$5"
+	fake_wait a "10.77.2.1 500 500 300 $1 $2 $(printf %x $((0x$4))) 0 $6"
+}
 daemon_conf a "peer 10.77.2.0/24 auth"
 daemon_conf b "peer 10.77.1.0/24 auth"
-daemon_start a && daemon_start b
+fresh_start
 r0=$(counter b first_refused)
-fake_send a 10.77.2.1 500 300 2 34 08 0 0 1a1b1c1d1e1f1011
-fake_wait b "10.77.1.1 500 500 300 2 34 8 0 0 0 1" 3
-fake_send b 10.77.1.1 500 300 2 34 20 0 2a2b2c2d2e2f2021 1a1b1c1d1e1f1011
-fake_wait a "10.77.2.1 500 500 300 2 34 20 0 2a2b2c2d2e2f2021"
+setup_over_udp 2 34 08 20 1a1b1c1d1e1f1011 2a2b2c2d2e2f2021 3
 fake_send a 10.77.2.1 500 5000 2 35 08 1 2a2b2c2d2e2f2020 1a1b1c1d1e1f1011
 check "a first message with the SA's SPIi but another SPIr is refused" \
 	wait_counter b first_refused $((${r0:-0} + 1))
@@ -149,14 +157,8 @@ check "the wrong SPIr was never delivered" \
 
 # ... and IKEv1: Main Mode 1-4 over UDP, 5 and 6 over TCP on a first
 # connection (B's answer, message 2, carried the responder cookie)
-daemon_stop a
-daemon_stop b
-rm -f "$T/ctl-a.state" "$T/ctl-b.state"
-daemon_start a && daemon_start b
-fake_send a 10.77.2.1 500 300 1 2 00 0 0 3a3b3c3d3e3f3031
-fake_wait b "10.77.1.1 500 500 300 1 2 0 0 0 0 1"
-fake_send b 10.77.1.1 500 300 1 2 00 0 4a4b4c4d4e4f4041 3a3b3c3d3e3f3031
-fake_wait a "10.77.2.1 500 500 300 1 2 0 0 4a4b4c4d4e4f4041"
+fresh_start
+setup_over_udp 1 2 00 00 3a3b3c3d3e3f3031 4a4b4c4d4e4f4041 1
 fake_send a 10.77.2.1 500 5000 1 2 01 0 4a4b4c4d4e4f4041 3a3b3c3d3e3f3031
 check "IKEv1: Main Mode 2 answered over UDP, message 5 opens the first connection" \
 	fake_wait b "10.77.1.1 500 500 5000 1 2 1 0 4a4b4c4d4e4f4041"
