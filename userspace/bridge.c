@@ -251,23 +251,33 @@ struct udp_setup {
 	long long at;
 };
 
+/* The ring's entry of this answer, whatever its age, or NULL */
+static struct udp_setup *udp_setup_lookup(struct daemon *d,
+					  const struct iketcp_ep *peer,
+					  uint64_t spi_i, uint64_t spi_r)
+{
+	for (unsigned int i = 0; d->udp_setups && i < UDP_SETUPS; i++) {
+		struct udp_setup *u = &d->udp_setups[i];
+
+		if (u->at && u->spi_i == spi_i && u->spi_r == spi_r &&
+		    !ep_addr_cmp(&u->peer, peer))
+			return u;
+	}
+	return NULL;
+}
+
 static void udp_setup_note(struct daemon *d, const struct iketcp_event *ev,
 			   const struct iketcp_ike_hdr *h, long long now)
 {
-	struct udp_setup *u = NULL;
+	struct udp_setup *u;
 
 	if (!d->udp_setups) {
 		d->udp_setups = calloc(UDP_SETUPS, sizeof(*d->udp_setups));
 		if (!d->udp_setups)
 			return;
 	}
-	for (unsigned int i = 0; i < UDP_SETUPS && !u; i++) {
-		struct udp_setup *x = &d->udp_setups[i];
-
-		if (x->at && x->spi_i == h->spi_i && x->spi_r == h->spi_r &&
-		    !ep_addr_cmp(&x->peer, &ev->remote))
-			u = x;	/* (IKEv1 Main Mode 4 after 2) */
-	}
+	/* (IKEv1 Main Mode 4 after 2: the same entry) */
+	u = udp_setup_lookup(d, &ev->remote, h->spi_i, h->spi_r);
 	if (!u)
 		u = &d->udp_setups[d->udp_setup_next++ % UDP_SETUPS];
 	*u = (struct udp_setup){
@@ -282,18 +292,12 @@ static const struct udp_setup *udp_setup_find(struct daemon *d,
 					      const struct iketcp_ike_hdr *h,
 					      long long now)
 {
-	long long ttl = d->cfg.half_open_timeout * 1000LL;
+	const struct udp_setup *u;
 
-	if (!d->udp_setups || !h->spi_r)
+	if (!h->spi_r)
 		return NULL;
-	for (unsigned int i = 0; i < UDP_SETUPS; i++) {
-		const struct udp_setup *u = &d->udp_setups[i];
-
-		if (u->at && now - u->at < ttl && u->spi_i == h->spi_i &&
-		    u->spi_r == h->spi_r && !ep_addr_cmp(&u->peer, remote))
-			return u;
-	}
-	return NULL;
+	u = udp_setup_lookup(d, remote, h->spi_i, h->spi_r);
+	return u && now - u->at < d->cfg.half_open_timeout * 1000LL ? u : NULL;
 }
 
 static void send_udp(struct daemon *d, const struct iketcp_event *ev,

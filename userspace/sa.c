@@ -4,12 +4,12 @@
  *
  * - an SA a peer starts over TCP (its IKE_SA_INIT, IKEv1 Main/Aggressive
  *   Mode message 1), or over UDP and continued over TCP with the SPIs of
- *   the local daemon's answer (bridge.c), is half-open until the local daemon answers an
- *   encrypted exchange of it (IKE_AUTH, IKEv1 Main Mode 5/6: whoever sent
- *   it holds the SA's keys): at most max-half-open-per-peer of them per
- *   peer, forgotten after half-open-timeout (a flood of fresh SPIs costs a
- *   bounded table for a minute, not a day of memory), never written to
- *   the state file;
+ *   the local daemon's answer (bridge.c), is half-open until the local
+ *   daemon answers an encrypted exchange of it (IKE_AUTH, IKEv1 Main
+ *   Mode 5/6: whoever sent it holds the SA's keys): at most
+ *   max-half-open-per-peer of them per peer, forgotten after
+ *   half-open-timeout (a flood of fresh SPIs costs a bounded table for a
+ *   minute, not a day of memory), never written to the state file;
  * - an SA the daemon started itself, or one authenticated so, is active:
  *   forgotten after sa-timeout without a message; at most max-sas in all,
  *   the least recently seen active one makes room;
