@@ -361,6 +361,88 @@ static void frame_seeds(void)
 	frame_seed("one-min-max28", 0x00, 28, 0, 0, NULL, &t);
 }
 
+/* RFC 9329 records: an IKE message behind length and marker, ESP, raw */
+static void rec_ike(struct stream *s, const struct msg *m)
+{
+	uint32_t len = m->n + 6;
+
+	s->b[s->n++] = len >> 8;
+	s->b[s->n++] = len;
+	memset(s->b + s->n, 0, 4);
+	s->n += 4;
+	add(s, m);
+}
+
+static void rec_esp(struct stream *s, uint32_t spi, size_t body)
+{
+	uint32_t len = body + 2;
+
+	s->b[s->n++] = len >> 8;
+	s->b[s->n++] = len;
+	be32(s->b + s->n, spi);
+	for (size_t i = 4; i < body; i++)
+		s->b[s->n + i] = i * 7;
+	s->n += body;
+}
+
+static void rec_bytes(struct stream *s, const uint8_t *b, size_t n)
+{
+	memcpy(s->b + s->n, b, n);
+	s->n += n;
+}
+
+static void frame_seeds_rfc9329(void)
+{
+	static const uint16_t splits[] = { 1, 1, 4, 17, 10, 1, 2, 3 };
+	static const uint8_t pad[] = { 0, 2 }, ka[] = { 0, 3, 0xff };
+	struct stream s = {}, t;
+	struct msg small;
+
+	hdr(&small, 0x20, 37, 0x28, true, 7);	/* empty INFORMATIONAL */
+	fin(&small);
+	rec_ike(&s, &sa_init_req);
+	rec_esp(&s, 0xc0ffee01, 120);
+	rec_bytes(&s, pad, sizeof(pad));
+	rec_ike(&s, &ike_auth);
+	rec_bytes(&s, ka, sizeof(ka));
+	rec_esp(&s, 1, 8);
+	rec_ike(&s, &small);
+	frame_seed("rfc9329-valid", 0x0b, 0, 0, IKETCP_FRAMING_RFC9329, NULL, &s);
+	frame_seed("rfc9329-split", 0x8b, 0, 0, IKETCP_FRAMING_RFC9329,
+		   splits, &s);
+	frame_seed("rfc9329-stop-1", 0x0f, 0, 0, IKETCP_FRAMING_RFC9329, NULL,
+		   &s);
+	frame_seed("rfc9329-small-max", 0x09, 300, 0, IKETCP_FRAMING_RFC9329,
+		   NULL, &s);
+
+	t = s;
+	rec_bytes(&t, (const uint8_t[]){ 0, 1 }, 2);
+	frame_seed("rfc9329-len-1", 0x0b, 0, 0, IKETCP_FRAMING_RFC9329, NULL, &t);
+	t = s;
+	rec_bytes(&t, (const uint8_t[]){ 0, 4, 0xff, 0xff }, 4);
+	frame_seed("rfc9329-short-body", 0x0b, 0, 0, IKETCP_FRAMING_RFC9329,
+		   NULL, &t);
+	t = s;
+	rec_esp(&t, 7, 6);
+	frame_seed("rfc9329-esp-short", 0x0b, 0, 0, IKETCP_FRAMING_RFC9329,
+		   NULL, &t);
+	t = s;
+	rec_ike(&t, &small);
+	t.b[t.n - small.n + 27] += 4;	/* IKE length != record's */
+	frame_seed("rfc9329-len-mismatch", 0x0b, 0, 0, IKETCP_FRAMING_RFC9329,
+		   NULL, &t);
+	t = s;
+	rec_ike(&t, &small);
+	t.b[t.n - small.n + 17] = 0x30;
+	frame_seed("rfc9329-bad-version", 0x0b, 0, 0, IKETCP_FRAMING_RFC9329,
+		   NULL, &t);
+	t.n = 0;
+	rec_bytes(&t, (const uint8_t *)"IKETCP", 6);
+	rec_ike(&t, &small);
+	frame_seed("rfc9329-prefix", 0x0b, 0, 0, IKETCP_FRAMING_RFC9329, NULL,
+		   &t);
+}
+
 /* ---- configurations ---- */
 
 static void config_seed(const char *name, uint8_t path, uint8_t errlen,
@@ -881,6 +963,7 @@ int main(int argc, char **argv)
 	outdir = argv[1];
 	ike_seeds();
 	frame_seeds();
+	frame_seeds_rfc9329();
 	config_seeds();
 	state_seeds();
 	nl_seeds();

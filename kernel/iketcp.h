@@ -42,6 +42,14 @@ enum {
  * @backpressure: times reading stopped for the helper
  * @fast_msgs: messages delivered to the daemon by the fast path
  * @fast_bytes: their bytes
+ * @skipped: RFC 9329 records dropped silently (empty, NAT keepalive)
+ * @esp_rx_pkts: ESP packets received and delivered to the xfrm input
+ * @esp_rx_bytes: their bytes
+ * @esp_rx_drops: ESP packets received and dropped (those of @esp_rx_nosa
+ *	included)
+ * @esp_rx_nosa: ... because no SA (UDP-encapsulated or plain) has the SPI
+ * @esp_tx_pkts: ESP packets queued as records
+ * @esp_tx_bytes: their bytes
  */
 struct iketcp_conn_stats {
 	u64 rx_msgs;
@@ -52,6 +60,13 @@ struct iketcp_conn_stats {
 	u64 backpressure;
 	u64 fast_msgs;
 	u64 fast_bytes;
+	u64 skipped;
+	u64 esp_rx_pkts;
+	u64 esp_rx_bytes;
+	u64 esp_rx_drops;
+	u64 esp_rx_nosa;
+	u64 esp_tx_pkts;
+	u64 esp_tx_bytes;
 };
 
 struct iketcp_fastpath;
@@ -88,6 +103,26 @@ struct iketcp_capture_rule {
 	bool capture;
 };
 
+/* Buckets of iketcp_net::esp_routes */
+#define IKETCP_ESP_HASH_BITS	6
+
+struct iketcp_conn;
+
+/**
+ * struct iketcp_esp_route - the connection that carries a peer's ESP
+ * @node: entry in iketcp_net::esp_routes (RCU)
+ * @rcu: frees the entry after the hooks stopped looking at it
+ * @peer: the peer's address (port unused)
+ * @conn: the connection (no reference: it removes the entry when it
+ *	closes, before it can be freed)
+ */
+struct iketcp_esp_route {
+	struct hlist_node node;
+	struct rcu_head rcu;
+	struct iketcp_addr peer;
+	struct iketcp_conn *conn;
+};
+
 /**
  * struct iketcp_conn - one TCP connection with the ULP attached
  * @refcnt: references; the attachment holds one, lookups take more
@@ -121,6 +156,11 @@ struct iketcp_capture_rule {
  * @stats: counters
  * @fastpath: IKE SAs whose messages go straight to the daemon (fastpath.c),
  *	NULL until the first; under the socket lock
+ * @esp_q: ESP packets taken from the xfrm output, waiting for @tx_work
+ * @esp_queued: their truesize (under @esp_q's lock)
+ * @esp_tx_drops: outbound ESP packets dropped (queue full, closing)
+ * @esp_route: this connection's entry in iketcp_net::esp_routes, or NULL
+ *	(under iketcp_net::esp_lock)
  */
 struct iketcp_conn {
 	refcount_t refcnt;
@@ -153,6 +193,10 @@ struct iketcp_conn {
 	void (*saved_state_change)(struct sock *sk);
 	struct iketcp_conn_stats stats;
 	struct iketcp_fastpath *fastpath;
+	struct sk_buff_head esp_q;
+	u32 esp_queued;
+	atomic64_t esp_tx_drops;
+	struct iketcp_esp_route *esp_route;
 };
 
 /**
@@ -195,6 +239,10 @@ struct iketcp_conn {
  * @first_msg_timeouts: connections aborted for a late first message
  * @msg_timeouts: connections aborted for a message not completed in time
  * @inject_drops: datagrams for the daemon that could not be delivered
+ * @esp_lock: serialises changes of @esp_routes and the ESP hooks
+ * @esp_routes: struct iketcp_esp_route by peer address (RCU)
+ * @esp_hooks: netfilter hooks (IPv4, IPv6 LOCAL_OUT) taking ESP
+ * @esp_hooks_on: @esp_hooks are registered
  */
 struct iketcp_net {
 	struct net *net;
@@ -233,6 +281,10 @@ struct iketcp_net {
 	atomic64_t first_msg_timeouts;
 	atomic64_t msg_timeouts;
 	atomic64_t inject_drops;
+	struct mutex esp_lock; /* see the kernel-doc above */
+	struct hlist_head esp_routes[1 << IKETCP_ESP_HASH_BITS];
+	struct nf_hook_ops esp_hooks[2];
+	bool esp_hooks_on;
 };
 
 /* Allocations in atomic context whose failure a process-context retry
@@ -298,6 +350,8 @@ int iketcp_tx_send(struct iketcp_conn *conn, const u8 *msg, u32 len,
 void iketcp_tx_write_space(struct sock *sk);
 void iketcp_tx_work(struct work_struct *work);
 void iketcp_tx_purge(struct iketcp_conn *conn);
+int iketcp_tx_queue_record(struct iketcp_conn *conn, const u8 *hdr, u32 hlen,
+			   const struct sk_buff *skb);
 
 /* fastpath.c */
 int iketcp_fastpath_add(struct iketcp_conn *conn, u64 spi_i, u64 spi_r,
@@ -307,6 +361,16 @@ int iketcp_fastpath_del(struct iketcp_conn *conn, u64 spi_i, u64 spi_r,
 			bool all, struct netlink_ext_ack *extack);
 bool iketcp_fastpath_rcv(struct iketcp_conn *conn, struct sk_buff *skb);
 void iketcp_fastpath_free(struct iketcp_conn *conn);
+
+/* esp.c */
+void iketcp_esp_rcv(struct iketcp_conn *conn, struct sk_buff *skb, u32 off,
+		    u32 len);
+void iketcp_esp_flush_queue(struct iketcp_conn *conn);
+int iketcp_esp_route_set(struct iketcp_conn *conn, bool on,
+			 struct netlink_ext_ack *extack);
+void iketcp_esp_detach(struct iketcp_conn *conn);
+void iketcp_esp_net_init(struct iketcp_net *in);
+void iketcp_esp_net_exit(struct iketcp_net *in);
 
 /* capture.c */
 void iketcp_capture_net_init(struct iketcp_net *in);
@@ -325,6 +389,9 @@ int iketcp_udp_inject(struct net *net, const struct iketcp_addr *peer,
 int iketcp_udp_inject_skb(struct net *net, const struct iketcp_addr *peer,
 			  const struct iketcp_addr *local, bool nonesp,
 			  const struct sk_buff *skb, u32 off, u32 len);
+int iketcp_udp_inject_esp_skb(struct net *net, const struct iketcp_addr *peer,
+			      const struct iketcp_addr *local,
+			      const struct sk_buff *skb, u32 off, u32 len);
 int iketcp_udp_send(struct net *net, const struct iketcp_addr *local,
 		    const struct iketcp_addr *peer, bool nonesp,
 		    const u8 *msg, u32 len, struct netlink_ext_ack *extack);

@@ -67,6 +67,7 @@ static const struct nla_policy iketcp_policy[IKETCP_A_MAX + 1] = {
 		NLA_POLICY_FULL_RANGE(NLA_U32, &iketcp_first_msg_timeout_range),
 	[IKETCP_A_MEM_LIMIT] =
 		NLA_POLICY_FULL_RANGE(NLA_U32, &iketcp_mem_limit_range),
+	[IKETCP_A_ESP] = NLA_POLICY_MAX(NLA_U8, 1),
 };
 
 static struct genl_family iketcp_family;
@@ -102,6 +103,34 @@ static size_t iketcp_nl_conn_id_size(void)
 	       2 * nla_total_size(sizeof(u16));
 }
 
+static int iketcp_nl_put_esp_stats(struct sk_buff *skb,
+				   struct iketcp_conn *conn)
+{
+	const struct iketcp_conn_stats *s = &conn->stats;
+
+	if (conn->framer.mode != IKETCP_FRAMING_RFC9329)
+		return 0;
+	if (nla_put_u64_64bit(skb, IKETCP_STAT_SKIPPED, READ_ONCE(s->skipped),
+			      IKETCP_STAT_PAD) ||
+	    nla_put_u64_64bit(skb, IKETCP_STAT_ESP_RX_PKTS,
+			      READ_ONCE(s->esp_rx_pkts), IKETCP_STAT_PAD) ||
+	    nla_put_u64_64bit(skb, IKETCP_STAT_ESP_RX_BYTES,
+			      READ_ONCE(s->esp_rx_bytes), IKETCP_STAT_PAD) ||
+	    nla_put_u64_64bit(skb, IKETCP_STAT_ESP_RX_DROPS,
+			      READ_ONCE(s->esp_rx_drops), IKETCP_STAT_PAD) ||
+	    nla_put_u64_64bit(skb, IKETCP_STAT_ESP_RX_NOSA,
+			      READ_ONCE(s->esp_rx_nosa), IKETCP_STAT_PAD) ||
+	    nla_put_u64_64bit(skb, IKETCP_STAT_ESP_TX_PKTS,
+			      READ_ONCE(s->esp_tx_pkts), IKETCP_STAT_PAD) ||
+	    nla_put_u64_64bit(skb, IKETCP_STAT_ESP_TX_BYTES,
+			      READ_ONCE(s->esp_tx_bytes), IKETCP_STAT_PAD) ||
+	    nla_put_u64_64bit(skb, IKETCP_STAT_ESP_TX_DROPS,
+			      atomic64_read(&conn->esp_tx_drops),
+			      IKETCP_STAT_PAD))
+		return -EMSGSIZE;
+	return 0;
+}
+
 static int iketcp_nl_put_stats(struct sk_buff *skb, struct iketcp_conn *conn)
 {
 	const struct iketcp_conn_stats *s = &conn->stats;
@@ -127,7 +156,8 @@ static int iketcp_nl_put_stats(struct sk_buff *skb, struct iketcp_conn *conn)
 	    nla_put_u64_64bit(skb, IKETCP_STAT_FAST_MSGS,
 			      READ_ONCE(s->fast_msgs), IKETCP_STAT_PAD) ||
 	    nla_put_u64_64bit(skb, IKETCP_STAT_FAST_BYTES,
-			      READ_ONCE(s->fast_bytes), IKETCP_STAT_PAD)) {
+			      READ_ONCE(s->fast_bytes), IKETCP_STAT_PAD) ||
+	    iketcp_nl_put_esp_stats(skb, conn)) {
 		nla_nest_cancel(skb, nest);
 		return -EMSGSIZE;
 	}
@@ -769,19 +799,24 @@ static int iketcp_nl_conn_close(struct sk_buff *skb, struct genl_info *info)
 
 static int iketcp_nl_conn_set(struct sk_buff *skb, struct genl_info *info)
 {
+	struct nlattr *esp = info->attrs[IKETCP_A_ESP];
 	struct iketcp_conn *conn;
-	u32 ms;
-	int err;
+	int err = 0;
 
-	if (GENL_REQ_ATTR_CHECK(info, IKETCP_A_FIRST_MSG_TIMEOUT))
+	if (!esp && GENL_REQ_ATTR_CHECK(info, IKETCP_A_FIRST_MSG_TIMEOUT))
 		return -EINVAL;
-	ms = nla_get_u32(info->attrs[IKETCP_A_FIRST_MSG_TIMEOUT]);
 	conn = iketcp_nl_conn(info);
 	if (!conn)
 		return -ENOENT;
-	err = iketcp_rx_set_first_msg_timeout(conn, ms);
-	if (err)
-		NL_SET_ERR_MSG_MOD(info->extack, "connection already ended");
+	if (esp)
+		err = iketcp_esp_route_set(conn, nla_get_u8(esp), info->extack);
+	if (!err && info->attrs[IKETCP_A_FIRST_MSG_TIMEOUT]) {
+		err = iketcp_rx_set_first_msg_timeout(conn,
+			nla_get_u32(info->attrs[IKETCP_A_FIRST_MSG_TIMEOUT]));
+		if (err)
+			NL_SET_ERR_MSG_MOD(info->extack,
+					   "connection already ended");
+	}
 	iketcp_conn_put(conn);
 	return err;
 }

@@ -277,6 +277,7 @@ static int __net_init iketcp_net_init(struct net *net)
 	in->msg_timeout = IKETCP_MSG_TIMEOUT_DEFAULT;
 	in->mem_limit = IKETCP_MEM_LIMIT_DEFAULT;
 	iketcp_capture_net_init(in);
+	iketcp_esp_net_init(in);
 	iketcp_debug_nets(1);
 	return 0;
 }
@@ -289,6 +290,7 @@ static void __net_exit iketcp_net_exit(struct net *net)
 	WRITE_ONCE(in->exiting, true);
 	iketcp_capture_flush(in);
 	iketcp_capture_net_exit(in);
+	iketcp_esp_net_exit(in);
 	cancel_delayed_work_sync(&in->deliver_work);
 	WARN_ON_ONCE(!xa_empty(&in->conns));
 	xa_destroy(&in->conns);

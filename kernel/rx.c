@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * rx.c - the receive side of a connection: the stream parser cuts the TCP
- * stream into IKE messages (framing core), each goes to the helper; when
+ * stream into IKE messages (framing core; RFC 9329 records also carry ESP,
+ * which goes to esp.c), each goes to the helper; when
  * the helper cannot take one the connection holds it and stops reading;
  * the end of the stream is reported after its last message; a framing
  * violation aborts the connection.
@@ -70,9 +71,55 @@ static void iketcp_rx_delivered(struct iketcp_conn *conn, struct sk_buff *skb)
 	consume_skb(skb);
 }
 
+/*
+ * An RFC 9329 record: an IKE message goes on like a raw one (@skb's
+ * strp_msg narrowed to it), an ESP packet to the local xfrm input, a
+ * keepalive or an empty record nowhere.
+ *
+ * Return: true if @skb holds an IKE message to deliver, false if it was
+ * consumed here.
+ */
+static bool iketcp_rx_record(struct iketcp_conn *conn, struct sk_buff *skb)
+{
+	struct strp_msg *rxm = strp_msg(skb);
+	u8 peek[IKETCP_FRAME_PEEK_MAX];
+	struct iketcp_framer fr;
+	struct iketcp_frame f;
+	size_t avail;
+
+	/* The parser judged this record already, against the limit of then:
+	 * only its kind is asked here, so this cannot fail.
+	 */
+	iketcp_framer_init(&fr, conn->framer.mode, IKETCP_MAX_MSG_LEN_CEILING);
+	avail = min_t(size_t, rxm->full_len, sizeof(peek));
+	if (skb_copy_bits(skb, rxm->offset, peek, avail) ||
+	    iketcp_frame_parse(&fr, peek, avail, &f) != 1 ||
+	    f.len != rxm->full_len) {
+		kfree_skb(skb);
+		return false;
+	}
+	switch (f.kind) {
+	case IKETCP_FRAME_IKE:
+		rxm->offset += f.msg_off;
+		rxm->full_len = f.msg_len;
+		return true;
+	case IKETCP_FRAME_ESP:
+		iketcp_esp_rcv(conn, skb, rxm->offset + f.msg_off, f.msg_len);
+		return false;
+	default:
+		conn->stats.skipped++;
+		consume_skb(skb);
+		return false;
+	}
+}
+
 static void iketcp_rx_rcv(struct strparser *strp, struct sk_buff *skb)
 {
 	struct iketcp_conn *conn = container_of(strp, struct iketcp_conn, strp);
+
+	if (conn->framer.mode == IKETCP_FRAMING_RFC9329 &&
+	    !iketcp_rx_record(conn, skb))
+		return;
 
 	if (unlikely(!conn->got_first)) {
 		conn->got_first = true;

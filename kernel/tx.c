@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * tx.c - the send side of a connection: whole IKE messages queued in
- * order and written without blocking; a message is never interleaved with
- * another one because every byte written goes through this queue.
+ * tx.c - the send side of a connection: whole IKE messages (and RFC 9329
+ * ESP records) queued in order and written without blocking; a record is
+ * never interleaved with another one because every byte written goes
+ * through this queue.
  */
 #include <linux/slab.h>
 #include <linux/uio.h>
@@ -129,7 +130,50 @@ err_unlock:
 }
 
 /**
- * iketcp_tx_work() - continue writing once the socket has room
+ * iketcp_tx_queue_record() - queue a record whose body is an skb's data
+ * @conn: the connection, socket locked
+ * @hdr: the record header
+ * @hlen: its length
+ * @skb: the body (its whole data, copied)
+ *
+ * Only queued: the caller pushes. For what must not wait for the helper
+ * (ESP), so a full queue is a drop, not backpressure.
+ *
+ * Return: 0, -ENOTCONN, -ENOBUFS (queue or memory limits) or -ENOMEM.
+ */
+int iketcp_tx_queue_record(struct iketcp_conn *conn, const u8 *hdr, u32 hlen,
+			   const struct sk_buff *skb)
+{
+	struct sock *sk = conn->sk;
+	struct iketcp_txmsg *m;
+	u32 len = hlen + skb->len;
+
+	if (test_bit(IKETCP_CONN_DETACHED, &conn->flags) ||
+	    test_bit(IKETCP_CONN_ABORTING, &conn->flags) ||
+	    (sk->sk_shutdown & SEND_SHUTDOWN) || sk->sk_err ||
+	    (1 << sk->sk_state) & ~(TCPF_ESTABLISHED | TCPF_CLOSE_WAIT))
+		return -ENOTCONN;
+	if (conn->tx_queued + len > IKETCP_TX_QUEUE_MAX)
+		return -ENOBUFS;
+	m = kvmalloc(struct_size(m, data, len), GFP_KERNEL);
+	if (!m)
+		return -ENOMEM;
+	memcpy(m->data, hdr, hlen);
+	if (skb_copy_bits(skb, 0, m->data + hlen, skb->len) ||
+	    !iketcp_mem_charge(conn, len)) {
+		kvfree(m);
+		return -ENOBUFS;
+	}
+	m->len = len;
+	m->off = 0;
+	list_add_tail(&m->node, &conn->tx_queue);
+	conn->tx_queued += len;
+	return 0;
+}
+
+/**
+ * iketcp_tx_work() - continue writing once the socket has room, and write
+ *	the ESP packets the xfrm output left (esp.c)
  * @work: iketcp_conn::tx_work
  */
 void iketcp_tx_work(struct work_struct *work)
@@ -138,8 +182,10 @@ void iketcp_tx_work(struct work_struct *work)
 						tx_work);
 
 	lock_sock(conn->sk);
-	if (!test_bit(IKETCP_CONN_DETACHED, &conn->flags))
+	if (!test_bit(IKETCP_CONN_DETACHED, &conn->flags)) {
+		iketcp_esp_flush_queue(conn);
 		iketcp_tx_push(conn);
+	}
 	release_sock(conn->sk);
 }
 

@@ -3,7 +3,9 @@
  * udp.c - the emitting half of the loopback shim: build a UDP IKE datagram
  * (with the non-ESP marker on the NAT-T port) and either deliver it to the
  * local IKE daemon as if it had arrived from the peer on the interface that
- * leads to the peer, or send it to the peer as a real datagram.
+ * leads to the peer, or send it to the peer as a real datagram. ESP from an
+ * RFC 9329 stream is delivered the same way, as a plain ESP packet or as
+ * ESP-in-UDP.
  */
 #include <linux/ip.h>
 #include <linux/ipv6.h>
@@ -23,13 +25,15 @@
 #include "iketcp.h"
 
 /* Where the IKE message of a datagram comes from: a buffer, or @len
- * bytes at @off in @skb (the fast path's received message).
+ * bytes at @off in @skb (the fast path's received message, an ESP packet);
+ * @esp: the packet is plain ESP (IP protocol 50), no UDP header.
  */
 struct iketcp_udp_payload {
 	const u8 *msg;
 	const struct sk_buff *skb;
 	u32 off;
 	u32 len;
+	bool esp;
 };
 
 /*
@@ -74,12 +78,14 @@ static struct sk_buff *iketcp_udp_build(const struct iketcp_addr *src,
 {
 	u32 len = pl->len;
 	u32 plen = (nonesp ? IKETCP_NONESP_LEN : 0) + len;
-	u32 ulen = sizeof(struct udphdr) + plen;
+	u32 thlen = pl->esp ? 0 : sizeof(struct udphdr);
+	u32 ulen = thlen + plen;
 	u32 hlen = src->family == AF_INET ? sizeof(struct iphdr) :
 					     sizeof(struct ipv6hdr);
 	u32 head = LL_MAX_HEADER + hlen + ulen - len, linear = len;
+	u8 proto = pl->esp ? IPPROTO_ESP : IPPROTO_UDP;
+	struct udphdr *uh = NULL;
 	struct sk_buff *skb;
-	struct udphdr *uh;
 	int err;
 
 	if (head + len > SKB_WITH_OVERHEAD(PAGE_SIZE))
@@ -87,7 +93,7 @@ static struct sk_buff *iketcp_udp_build(const struct iketcp_addr *src,
 	skb = alloc_skb_with_frags(head + linear, len - linear, 0, &err, gfp);
 	if (!skb)
 		return NULL;
-	skb_reserve(skb, LL_MAX_HEADER + hlen + sizeof(*uh));
+	skb_reserve(skb, LL_MAX_HEADER + hlen + thlen);
 	if (nonesp)
 		memset(skb_put(skb, IKETCP_NONESP_LEN), 0, IKETCP_NONESP_LEN);
 	skb_put(skb, linear);
@@ -98,19 +104,23 @@ static struct sk_buff *iketcp_udp_build(const struct iketcp_addr *src,
 		return NULL;
 	}
 
-	uh = skb_push(skb, sizeof(*uh));
+	if (!pl->esp) {
+		uh = skb_push(skb, sizeof(*uh));
+		uh->source = htons(src->port);
+		uh->dest = htons(dst->port);
+		uh->len = htons(ulen);
+		uh->check = 0;
+	}
 	skb_reset_transport_header(skb);
-	uh->source = htons(src->port);
-	uh->dest = htons(dst->port);
-	uh->len = htons(ulen);
-	uh->check = 0;
 
 	if (src->family == AF_INET) {
 		struct iphdr *iph;
 
-		uh->check = csum_tcpudp_magic(src->v4, dst->v4, ulen,
-					      IPPROTO_UDP,
-					      skb_checksum(skb, 0, ulen, 0));
+		if (uh)
+			uh->check = csum_tcpudp_magic(src->v4, dst->v4, ulen,
+						      IPPROTO_UDP,
+						      skb_checksum(skb, 0, ulen,
+								   0));
 		iph = skb_push(skb, sizeof(*iph));
 		skb_reset_network_header(skb);
 		iph->version = 4;
@@ -120,7 +130,7 @@ static struct sk_buff *iketcp_udp_build(const struct iketcp_addr *src,
 		iph->id = 0;
 		iph->frag_off = 0;
 		iph->ttl = ttl;
-		iph->protocol = IPPROTO_UDP;
+		iph->protocol = proto;
 		iph->saddr = src->v4;
 		iph->daddr = dst->v4;
 		ip_send_check(iph);
@@ -128,20 +138,22 @@ static struct sk_buff *iketcp_udp_build(const struct iketcp_addr *src,
 	} else {
 		struct ipv6hdr *ip6h;
 
-		uh->check = csum_ipv6_magic(&src->v6, &dst->v6, ulen,
-					    IPPROTO_UDP,
-					    skb_checksum(skb, 0, ulen, 0));
+		if (uh)
+			uh->check = csum_ipv6_magic(&src->v6, &dst->v6, ulen,
+						    IPPROTO_UDP,
+						    skb_checksum(skb, 0, ulen,
+								 0));
 		ip6h = skb_push(skb, sizeof(*ip6h));
 		skb_reset_network_header(skb);
 		ip6_flow_hdr(ip6h, 0, 0);
 		ip6h->payload_len = htons(ulen);
-		ip6h->nexthdr = IPPROTO_UDP;
+		ip6h->nexthdr = proto;
 		ip6h->hop_limit = ttl;
 		ip6h->saddr = src->v6;
 		ip6h->daddr = dst->v6;
 		skb->protocol = htons(ETH_P_IPV6);
 	}
-	if (!uh->check)
+	if (uh && !uh->check)
 		uh->check = CSUM_MANGLED_0;
 	return skb;
 }
@@ -203,9 +215,10 @@ static struct dst_entry *iketcp_udp_route(struct net *net,
  * header, IPv6's payload length does not; both count the UDP header and
  * the non-ESP marker.
  */
-static u32 iketcp_udp_max_msg(u16 family, bool nonesp)
+static u32 iketcp_udp_max_msg(u16 family, bool nonesp, bool esp)
 {
-	u32 hdrs = sizeof(struct udphdr) + (nonesp ? IKETCP_NONESP_LEN : 0);
+	u32 hdrs = (esp ? 0 : sizeof(struct udphdr)) +
+		   (nonesp ? IKETCP_NONESP_LEN : 0);
 
 	if (family == AF_INET)
 		hdrs += sizeof(struct iphdr);
@@ -214,18 +227,18 @@ static u32 iketcp_udp_max_msg(u16 family, bool nonesp)
 
 static int iketcp_udp_check(const struct iketcp_addr *local,
 			    const struct iketcp_addr *peer, bool nonesp,
-			    u32 len, struct netlink_ext_ack *extack)
+			    bool esp, u32 len, struct netlink_ext_ack *extack)
 {
 	if (!local->family || local->family != peer->family) {
 		NL_SET_ERR_MSG_MOD(extack,
 				   "local and remote addresses of one family needed");
 		return -EINVAL;
 	}
-	if (!local->port || !peer->port) {
+	if (!esp && (!local->port || !peer->port)) {
 		NL_SET_ERR_MSG_MOD(extack, "local and remote ports needed");
 		return -EINVAL;
 	}
-	if (len > iketcp_udp_max_msg(local->family, nonesp)) {
+	if (len > iketcp_udp_max_msg(local->family, nonesp, esp)) {
 		NL_SET_ERR_MSG_MOD(extack, "message too large for a datagram");
 		return -EMSGSIZE;
 	}
@@ -329,7 +342,7 @@ static int iketcp_udp_deliver(struct net *net, const struct iketcp_addr *peer,
 	struct sk_buff *skb;
 	int err;
 
-	err = iketcp_udp_check(local, peer, nonesp, pl->len, extack);
+	err = iketcp_udp_check(local, peer, nonesp, pl->esp, pl->len, extack);
 	if (err)
 		return err;
 	if (ifindex) {
@@ -366,13 +379,16 @@ static int iketcp_udp_deliver(struct net *net, const struct iketcp_addr *peer,
 		goto err_put;
 	}
 	dev_put(dev);
-	atomic64_inc(&in->injected);
+	/* ESP has counters of its own (esp.c) */
+	if (!pl->esp)
+		atomic64_inc(&in->injected);
 	return 0;
 
 err_put:
 	dev_put(dev);
 err_drop:
-	atomic64_inc(&in->inject_drops);
+	if (!pl->esp)
+		atomic64_inc(&in->inject_drops);
 	return err;
 }
 
@@ -431,6 +447,32 @@ int iketcp_udp_inject_skb(struct net *net, const struct iketcp_addr *peer,
 }
 
 /**
+ * iketcp_udp_inject_esp_skb() - deliver a plain ESP packet (IP protocol 50)
+ *	from @peer to @local, for the local xfrm input
+ * @net: the network namespace
+ * @peer: where it claims to come from (port unused)
+ * @local: where it goes (port unused)
+ * @skb: holds the ESP packet
+ * @off: its offset in @skb
+ * @len: its length
+ *
+ * Any context, like iketcp_udp_inject_skb().
+ *
+ * Return: 0 or a negative errno.
+ */
+int iketcp_udp_inject_esp_skb(struct net *net, const struct iketcp_addr *peer,
+			      const struct iketcp_addr *local,
+			      const struct sk_buff *skb, u32 off, u32 len)
+{
+	struct iketcp_udp_payload pl = {
+		.skb = skb, .off = off, .len = len, .esp = true,
+	};
+
+	return iketcp_udp_deliver(net, peer, local, false, &pl, 0,
+				  IKETCP_GFP_ATOMIC, NULL);
+}
+
+/**
  * iketcp_udp_send() - send a datagram to a peer, as the daemon would have
  * @net: the network namespace
  * @local: source address and port (the daemon's)
@@ -455,7 +497,7 @@ int iketcp_udp_send(struct net *net, const struct iketcp_addr *local,
 	struct sk_buff *skb;
 	int err;
 
-	err = iketcp_udp_check(local, peer, nonesp, len, extack);
+	err = iketcp_udp_check(local, peer, nonesp, false, len, extack);
 	if (err)
 		return err;
 	dst = iketcp_udp_route(net, local, peer, 0);

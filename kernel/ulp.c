@@ -1,8 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * ulp.c - the "iketcp" TCP upper layer protocol: attach to an established
- * TCP socket, take over its receive and send paths (userspace can no longer
+ * ulp.c - the TCP upper layer protocols "iketcp" (the draft's raw framing)
+ * and "iketcp-rfc9329" (RFC 9329 records): attach to an established TCP
+ * socket, take over its receive and send paths (userspace can no longer
  * read or write the byte stream directly), give everything back on close.
+ * The name picks the connection's framing, once and for all, before a byte
+ * of the stream is parsed.
  */
 #include <linux/module.h>
 #include <linux/mutex.h>
@@ -105,7 +108,7 @@ static void iketcp_addr_of(struct sock *sk, struct iketcp_conn *conn)
 }
 
 /* Called by tcp_set_ulp() with the socket locked. */
-static int iketcp_ulp_attach(struct sock *sk)
+static int iketcp_ulp_attach(struct sock *sk, u8 mode)
 {
 	struct iketcp_net *in = iketcp_net(sock_net(sk));
 	struct iketcp_conn *conn;
@@ -133,13 +136,14 @@ static int iketcp_ulp_attach(struct sock *sk)
 	iketcp_debug_conns(1);
 	conn->sk = sk;
 	conn->inet = in;
-	iketcp_framer_init(&conn->framer, IKETCP_FRAMING_RAW,
-			   READ_ONCE(in->max_msg_len));
+	iketcp_framer_init(&conn->framer, mode, READ_ONCE(in->max_msg_len));
 	INIT_LIST_HEAD(&conn->blocked_node);
 	INIT_LIST_HEAD(&conn->tx_queue);
 	INIT_WORK(&conn->tx_work, iketcp_tx_work);
 	INIT_DELAYED_WORK(&conn->abort_work, iketcp_rx_abort_work);
 	INIT_DELAYED_WORK(&conn->first_msg_work, iketcp_rx_first_msg_work);
+	skb_queue_head_init(&conn->esp_q);
+	atomic64_set(&conn->esp_tx_drops, 0);
 	iketcp_addr_of(sk, conn);
 	conn->ino = sock_i_ino(sk);
 
@@ -251,6 +255,8 @@ static void iketcp_close(struct sock *sk, long timeout)
 		iketcp_conn_put(conn);
 	if (iketcp_compat_disable_delayed_work_sync(&conn->abort_work))
 		iketcp_conn_put(conn);
+	/* the ESP hooks queue and schedule tx_work: stop them first */
+	iketcp_esp_detach(conn);
 	iketcp_compat_disable_work_sync(&conn->tx_work);
 	lock_sock(sk);	/* the memory charged to the socket */
 	iketcp_rx_detach(conn);
@@ -301,29 +307,59 @@ void iketcp_conn_put(struct iketcp_conn *conn)
 	kfree_rcu(conn, rcu);
 }
 
+static int iketcp_ulp_attach_raw(struct sock *sk)
+{
+	return iketcp_ulp_attach(sk, IKETCP_FRAMING_RAW);
+}
+
+static int iketcp_ulp_attach_rfc9329(struct sock *sk)
+{
+	return iketcp_ulp_attach(sk, IKETCP_FRAMING_RFC9329);
+}
+
 static struct tcp_ulp_ops iketcp_ulp_ops __read_mostly = {
 	.name = IKETCP_ULP_NAME,
 	.owner = THIS_MODULE,
-	.init = iketcp_ulp_attach,
+	.init = iketcp_ulp_attach_raw,
+};
+
+static struct tcp_ulp_ops iketcp_ulp_ops_rfc9329 __read_mostly = {
+	.name = IKETCP_ULP_NAME_RFC9329,
+	.owner = THIS_MODULE,
+	.init = iketcp_ulp_attach_rfc9329,
 };
 
 /**
- * iketcp_ulp_init() - register the "iketcp" TCP ULP
+ * iketcp_ulp_init() - register the TCP ULPs "iketcp" and "iketcp-rfc9329"
  *
  * Return: 0 or a negative errno.
  */
 int iketcp_ulp_init(void)
 {
-	return tcp_register_ulp(&iketcp_ulp_ops);
+	int err;
+
+	err = tcp_register_ulp(&iketcp_ulp_ops);
+	if (err)
+		return err;
+	err = tcp_register_ulp(&iketcp_ulp_ops_rfc9329);
+	if (err)
+		goto err_raw;
+	return 0;
+
+err_raw:
+	tcp_unregister_ulp(&iketcp_ulp_ops);
+	return err;
 }
 
 /**
- * iketcp_ulp_exit() - unregister the ULP; no socket can still use it
+ * iketcp_ulp_exit() - unregister the ULPs; no socket can still use them
  * (each attached socket holds a reference on the module)
  */
 void iketcp_ulp_exit(void)
 {
+	tcp_unregister_ulp(&iketcp_ulp_ops_rfc9329);
 	tcp_unregister_ulp(&iketcp_ulp_ops);
 }
 
 MODULE_ALIAS_TCP_ULP(IKETCP_ULP_NAME);
+MODULE_ALIAS_TCP_ULP(IKETCP_ULP_NAME_RFC9329);

@@ -1,8 +1,8 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# module.sh - module lifecycle: the ULP is listed once loaded and gone once
-# unloaded; load/unload cycles; rmmod refuses (EBUSY) while a socket has the
+# module.sh - module lifecycle: the ULPs are listed once loaded and gone
+# once unloaded; load/unload cycles; rmmod refuses (EBUSY) while a socket has the
 # ULP attached, as documented, and succeeds once it is closed; a network
 # namespace torn down with connections open is safe; the module has no
 # generic netlink family alias (anyone may ask for a family by name, which
@@ -17,13 +17,18 @@ ok() { n=$((n + 1)); pass=$((pass + 1)); echo "ok $n $1"; }
 notok() { n=$((n + 1)); fail=$((fail + 1)); echo "not ok $n $1"; }
 check() { local name=$1; shift; if "$@"; then ok "$name"; else notok "$name"; fi; }
 
-loaded() { grep -qw iketcp /proc/sys/net/ipv4/tcp_available_ulp; }
+# both ULPs: "iketcp" (draft framing) and "iketcp-rfc9329"
+loaded() {
+	grep -qE '(^| )iketcp( |$)' /proc/sys/net/ipv4/tcp_available_ulp &&
+		grep -qE '(^| )iketcp-rfc9329( |$)' /proc/sys/net/ipv4/tcp_available_ulp
+}
+gone() { ! grep -qE '(^| )iketcp(-rfc9329)?( |$)' /proc/sys/net/ipv4/tcp_available_ulp; }
 unload() { for _ in $(seq 20); do rmmod iketcp 2>/dev/null && return 0; sleep 0.5; done; return 1; }
 
 echo "TAP version 13"
 echo "1..7"
 lsmod | grep -qw iketcp || insmod "$KO"
-check "ulp listed when loaded" loaded
+check "both ulps listed when loaded" loaded
 aliases=$(modinfo -F alias "$KO")
 echo "# aliases: $(echo $aliases)"
 check "no genl family autoload alias" test -z "$(grep -- '-family-' <<<"$aliases")"
@@ -31,7 +36,7 @@ check "no genl family autoload alias" test -z "$(grep -- '-family-' <<<"$aliases
 cycles_ok=1
 for _ in 1 2 3; do
 	unload || cycles_ok=0
-	loaded && cycles_ok=0
+	gone || cycles_ok=0
 	insmod "$KO" || cycles_ok=0
 	loaded || cycles_ok=0
 done

@@ -177,7 +177,7 @@ static const uint8_t akind[IKETCP_A_MAX + 1] = {
 	[IKETCP_A_FIRST_MSG_TIMEOUT] = K_U32,	[IKETCP_A_SPI_I] = K_U64,
 	[IKETCP_A_SPI_R] = K_U64,		[IKETCP_A_RX_SEQ] = K_U64,
 	[IKETCP_A_MAX_RATE] = K_U32,		[IKETCP_A_MSG_TIMEOUT] = K_U32,
-	[IKETCP_A_MEM_LIMIT] = K_U32,
+	[IKETCP_A_MEM_LIMIT] = K_U32,		[IKETCP_A_ESP] = K_U8,
 };
 
 /* Which commands have a do / a dump operation (kernel/netlink.c) */

@@ -55,6 +55,14 @@ static const char *const stat_names[] = {
 	[IKETCP_STAT_TX_QUEUED] = "tx_queued",
 	[IKETCP_STAT_FAST_MSGS] = "fast_msgs",
 	[IKETCP_STAT_FAST_BYTES] = "fast_bytes",
+	[IKETCP_STAT_SKIPPED] = "skipped",
+	[IKETCP_STAT_ESP_RX_PKTS] = "esp_rx_pkts",
+	[IKETCP_STAT_ESP_RX_BYTES] = "esp_rx_bytes",
+	[IKETCP_STAT_ESP_RX_DROPS] = "esp_rx_drops",
+	[IKETCP_STAT_ESP_RX_NOSA] = "esp_rx_nosa",
+	[IKETCP_STAT_ESP_TX_PKTS] = "esp_tx_pkts",
+	[IKETCP_STAT_ESP_TX_BYTES] = "esp_tx_bytes",
+	[IKETCP_STAT_ESP_TX_DROPS] = "esp_tx_drops",
 };
 
 static const char *const ns_stat_names[] = {
@@ -80,6 +88,18 @@ static const char *const ns_stat_names[] = {
 
 #define NS_STATS ((int)(sizeof(ns_stat_names) / sizeof(*ns_stat_names)))
 
+static const char *framing_str(uint8_t framing)
+{
+	switch (framing) {
+	case IKETCP_FRAMING_RAW:
+		return "raw";
+	case IKETCP_FRAMING_RFC9329:
+		return "rfc9329";
+	default:
+		return "unknown";
+	}
+}
+
 static int print_conn(const struct iketcp_event *ev, void *arg)
 {
 	char l[64], r[64];
@@ -88,8 +108,9 @@ static int print_conn(const struct iketcp_event *ev, void *arg)
 	iketcp_ep_str(&ev->local, l, sizeof(l));
 	iketcp_ep_str(&ev->remote, r, sizeof(r));
 	if (json) {
-		printf("%s{\"id\":%u,\"local\":\"%s\",\"remote\":\"%s\",\"state\":\"%s\"",
+		printf("%s{\"id\":%u,\"local\":\"%s\",\"remote\":\"%s\",\"framing\":\"%s\",\"state\":\"%s\"",
 		       nconns ? "," : "", ev->conn_id, l, r,
+		       framing_str(ev->framing),
 		       ev->state == IKETCP_CONN_STATE_ENDED ? "ended" : "active");
 		if (ev->state == IKETCP_CONN_STATE_ENDED)
 			printf(",\"reason\":\"%s\"", iketcp_reason_str(ev->reason));
@@ -100,7 +121,8 @@ static int print_conn(const struct iketcp_event *ev, void *arg)
 				       (unsigned long long)ev->stats[i]);
 		printf("}");
 	} else {
-		printf("conn %u %s -> %s %s", ev->conn_id, l, r,
+		printf("conn %u %s -> %s %s %s", ev->conn_id, l, r,
+		       framing_str(ev->framing),
 		       ev->state == IKETCP_CONN_STATE_ENDED ? "ended" : "active");
 		if (ev->state == IKETCP_CONN_STATE_ENDED)
 			printf(" (%s)", iketcp_reason_str(ev->reason));

@@ -904,6 +904,25 @@ int iketcp_nl_conn_set_first_msg_timeout(struct iketcp_nl *nl,
 }
 
 /**
+ * iketcp_nl_conn_set_esp() - make an RFC 9329 connection the carrier of
+ *	its peer's ESP, or stop
+ * @nl: the client
+ * @conn_id: connection
+ * @on: carry (the connection that carried it before stops), or stop
+ *
+ * Return: 0 or -errno (-EOPNOTSUPP: raw framing; -ENOTCONN: closing).
+ */
+int iketcp_nl_conn_set_esp(struct iketcp_nl *nl, uint32_t conn_id, bool on)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct nlmsghdr *nlh = nl_put(nl, buf, IKETCP_CMD_CONN_SET, 0);
+
+	mnl_attr_put_u32(nlh, IKETCP_A_CONN_ID, conn_id);
+	mnl_attr_put_u8(nlh, IKETCP_A_ESP, on);
+	return nl_request(nl, nlh, NULL, NULL);
+}
+
+/**
  * iketcp_nl_fastpath_add() - let the kernel deliver an IKE SA's messages
  *	from a connection straight to the daemon
  * @nl: the client
@@ -1102,6 +1121,9 @@ const char *iketcp_reason_str(unsigned int reason)
 		[IKETCP_REASON_LEN_LONG] = "framing-length-long",
 		[IKETCP_REASON_BAD_VERSION] = "framing-bad-version",
 		[IKETCP_REASON_TIMEOUT] = "first-message-timeout",
+		[IKETCP_REASON_BAD_RECORD] = "framing-bad-record",
+		[IKETCP_REASON_LEN_MISMATCH] = "framing-length-mismatch",
+		[IKETCP_REASON_BAD_PREFIX] = "framing-bad-prefix",
 	};
 
 	if (reason < sizeof(names) / sizeof(names[0]) && names[reason])

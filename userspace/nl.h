@@ -138,6 +138,7 @@ int iketcp_nl_conn_send(struct iketcp_nl *nl, uint32_t conn_id,
 int iketcp_nl_conn_close(struct iketcp_nl *nl, uint32_t conn_id);
 int iketcp_nl_conn_set_first_msg_timeout(struct iketcp_nl *nl,
 					 uint32_t conn_id, uint32_t ms);
+int iketcp_nl_conn_set_esp(struct iketcp_nl *nl, uint32_t conn_id, bool on);
 /**
  * struct iketcp_fastpath_req - IKETCP_CMD_FASTPATH_ADD
  * @conn_id: connection

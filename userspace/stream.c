@@ -21,7 +21,10 @@ int iketcp_stream_init(struct iketcp_stream *s, uint8_t mode,
 {
 	memset(s, 0, sizeof(*s));
 	iketcp_framer_init(&s->fr, mode, max_len);
+	/* the largest frame: an IKE message, or any RFC 9329 record */
 	s->cap = (size_t)s->fr.max_len + 16;
+	if (mode == IKETCP_FRAMING_RFC9329)
+		s->cap = IKETCP_RFC9329_RECORD_MAX + 16;
 	s->buf = malloc(s->cap);
 	return s->buf ? 0 : -ENOMEM;
 }
@@ -37,7 +40,8 @@ void iketcp_stream_free(struct iketcp_stream *s)
 }
 
 /**
- * iketcp_stream_feed() - add bytes; call @cb for each complete message
+ * iketcp_stream_feed() - add bytes; call @cb for each complete IKE message
+ *	(and @s->esp_cb, if set, for each ESP packet)
  * @s: the stream
  * @data: the bytes
  * @n: how many
@@ -62,8 +66,9 @@ int iketcp_stream_feed(struct iketcp_stream *s, const void *data, size_t n,
 		ret = iketcp_frame_parse(&s->fr, s->buf, s->len, &f);
 		if (ret < 0)
 			return s->err = ret;
-		want = ret ? f.len : IKETCP_FRAME_PEEK_MAX;
-		if (!ret && s->len >= want)
+		/* the frame's length, or what the framer needs to decide */
+		want = f.len;
+		if (s->len >= want || want > s->cap)
 			return s->err = -IKETCP_REASON_ERROR;
 		take = want - s->len < n ? want - s->len : n;
 		memcpy(s->buf + s->len, p, take);
@@ -75,10 +80,20 @@ int iketcp_stream_feed(struct iketcp_stream *s, const void *data, size_t n,
 		if (ret < 0)
 			return s->err = ret;
 		if (ret && s->len == f.len) {
+			iketcp_stream_cb to = NULL;
+
 			s->len = 0;
-			s->msgs++;
-			if (cb) {
-				ret = cb(s->buf + f.msg_off, f.msg_len, arg);
+			if (f.kind == IKETCP_FRAME_IKE) {
+				s->msgs++;
+				to = cb;
+			} else if (f.kind == IKETCP_FRAME_ESP) {
+				s->esp++;
+				to = s->esp_cb;
+			} else {
+				s->skipped++;
+			}
+			if (to) {
+				ret = to(s->buf + f.msg_off, f.msg_len, arg);
 				if (ret < 0)
 					return ret;
 			}

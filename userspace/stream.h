@@ -2,7 +2,7 @@
 /*
  * stream.h - a userspace byte-stream framer around the kernel's framing
  * core (kernel/frame.c, the same source): feed it bytes in any chunks, it
- * calls back once per complete IKE message. Used by the tests, the fuzzer
+ * calls back once per complete IKE message (and ESP packet, RFC 9329). Used by the tests, the fuzzer
  * and the benchmarks' userspace relay.
  */
 #ifndef IKETCP_STREAM_H
@@ -21,8 +21,14 @@
  * @len: bytes in @buf
  * @cap: size of @buf
  * @err: 0, or the negative enum iketcp_reason that stopped the stream
- * @msgs: messages returned so far
+ * @msgs: IKE messages returned so far
+ * @esp: ESP packets found so far (RFC 9329 framing)
+ * @skipped: records dropped silently so far (RFC 9329: empty, keepalive)
+ * @esp_cb: called for each ESP packet like the feed's callback for IKE
+ *	messages; NULL: they are only counted
  */
+typedef int (*iketcp_stream_cb)(const uint8_t *msg, size_t len, void *arg);
+
 struct iketcp_stream {
 	struct iketcp_framer fr;
 	uint8_t *buf;
@@ -30,9 +36,10 @@ struct iketcp_stream {
 	size_t cap;
 	int err;
 	uint64_t msgs;
+	uint64_t esp;
+	uint64_t skipped;
+	iketcp_stream_cb esp_cb;
 };
-
-typedef int (*iketcp_stream_cb)(const uint8_t *msg, size_t len, void *arg);
 
 int iketcp_stream_init(struct iketcp_stream *s, uint8_t mode,
 		       uint32_t max_len);

@@ -244,4 +244,190 @@ TEST(stream_error_is_sticky)
 	iketcp_stream_free(&s);
 }
 
+/* ---- RFC 9329 records ---- */
+
+static int parse9329(uint32_t limit, const uint8_t *b, size_t n,
+		     struct iketcp_frame *f)
+{
+	struct iketcp_framer fr;
+
+	iketcp_framer_init(&fr, IKETCP_FRAMING_RFC9329, limit);
+	memset(f, 0, sizeof(*f));
+	return iketcp_frame_parse(&fr, b, n, f);
+}
+
+/* An IKE record of an IKE message of @ike_len bytes at @b */
+static size_t mk_rec_ike(uint8_t *b, uint32_t ike_len)
+{
+	b[0] = (ike_len + 6) >> 8;
+	b[1] = ike_len + 6;
+	memset(b + 2, 0, 4);
+	mk_hdr(b + 6, 0x20, 37, ike_len);
+	memset(b + 6 + IKETCP_IKE_HDR_LEN, 0x5a, ike_len - IKETCP_IKE_HDR_LEN);
+	return ike_len + 6;
+}
+
+TEST(rfc9329_ike_record)
+{
+	uint8_t b[400];
+	struct iketcp_frame f;
+
+	mk_rec_ike(b, 300);
+	ASSERT_EQ(1, parse9329(65507, b, 306, &f));
+	ASSERT_EQ(IKETCP_FRAME_IKE, f.kind);
+	ASSERT_EQ(306, f.len);
+	ASSERT_EQ(6, f.msg_off);
+	ASSERT_EQ(300, f.msg_len);
+	/* decided once the IKE header is there, not the body */
+	ASSERT_EQ(1, parse9329(65507, b, 34, &f));
+	/* undecided: the bytes it needs */
+	ASSERT_EQ(0, parse9329(65507, b, 1, &f));
+	ASSERT_EQ(2, f.len);
+	ASSERT_EQ(0, parse9329(65507, b, 5, &f));
+	ASSERT_EQ(6, f.len);
+	ASSERT_EQ(0, parse9329(65507, b, 20, &f));
+	ASSERT_EQ(24, f.len);
+	ASSERT_EQ(0, parse9329(65507, b, 33, &f));
+	ASSERT_EQ(34, f.len);
+}
+
+TEST(rfc9329_fatal_lengths)
+{
+	uint8_t b[8] = {};
+	struct iketcp_frame f;
+
+	/* 0 and 1: close the connection (s3) */
+	ASSERT_EQ(-IKETCP_REASON_BAD_RECORD, parse9329(65507, b, 2, &f));
+	b[1] = 1;
+	ASSERT_EQ(-IKETCP_REASON_BAD_RECORD, parse9329(65507, b, 2, &f));
+}
+
+TEST(rfc9329_skipped_records)
+{
+	uint8_t pad[] = { 0, 2 }, ka[] = { 0, 3, 0xff }, bad[] = { 0, 3, 0 };
+	uint8_t three[] = { 0, 5, 1, 2, 3 };
+	struct iketcp_frame f;
+
+	/* length 2: ignored */
+	ASSERT_EQ(1, parse9329(65507, pad, 2, &f));
+	ASSERT_EQ(IKETCP_FRAME_SKIP, f.kind);
+	ASSERT_EQ(2, f.len);
+	/* a NAT keepalive: dropped silently (s6.6) */
+	ASSERT_EQ(0, parse9329(65507, ka, 2, &f));
+	ASSERT_EQ(3, f.len);
+	ASSERT_EQ(1, parse9329(65507, ka, 3, &f));
+	ASSERT_EQ(IKETCP_FRAME_SKIP, f.kind);
+	ASSERT_EQ(3, f.len);
+	/* any other body too short for a marker or an SPI */
+	ASSERT_EQ(-IKETCP_REASON_BAD_RECORD, parse9329(65507, bad, 3, &f));
+	ASSERT_EQ(-IKETCP_REASON_BAD_RECORD, parse9329(65507, three, 5, &f));
+}
+
+TEST(rfc9329_esp_record)
+{
+	uint8_t b[64] = { 0, 42, 0xc0, 0xff, 0xee, 0x01 };
+	struct iketcp_frame f;
+
+	ASSERT_EQ(1, parse9329(65507, b, 6, &f));
+	ASSERT_EQ(IKETCP_FRAME_ESP, f.kind);
+	ASSERT_EQ(42, f.len);
+	ASSERT_EQ(2, f.msg_off);
+	ASSERT_EQ(40, f.msg_len);
+	/* ESP is not bound by the IKE message limit */
+	ASSERT_EQ(1, parse9329(28, b, 6, &f));
+	/* no room for SPI and sequence number */
+	b[1] = 9;
+	ASSERT_EQ(-IKETCP_REASON_BAD_RECORD, parse9329(65507, b, 6, &f));
+	b[1] = 10;
+	ASSERT_EQ(1, parse9329(65507, b, 6, &f));
+}
+
+TEST(rfc9329_ike_header_checked)
+{
+	uint8_t b[400];
+	struct iketcp_frame f;
+
+	/* the IKE length must be the record's */
+	mk_rec_ike(b, 300);
+	b[6 + 27] = 45;
+	ASSERT_EQ(-IKETCP_REASON_LEN_MISMATCH, parse9329(65507, b, 34, &f));
+	/* a version neither 1 nor 2, decided at its byte */
+	mk_rec_ike(b, 300);
+	b[6 + 17] = 0x30;
+	ASSERT_EQ(-IKETCP_REASON_BAD_VERSION, parse9329(65507, b, 24, &f));
+	/* the record's size against the IKE limits, decided at the marker */
+	mk_rec_ike(b, 300);
+	ASSERT_EQ(-IKETCP_REASON_LEN_LONG, parse9329(299, b, 6, &f));
+	b[0] = 0;
+	b[1] = 6 + 27;
+	ASSERT_EQ(-IKETCP_REASON_LEN_SHORT, parse9329(65507, b, 6, &f));
+}
+
+TEST(rfc9329_prefixes)
+{
+	struct iketcp_framer fr;
+	uint8_t p[8], msg[100];
+
+	iketcp_framer_init(&fr, IKETCP_FRAMING_RFC9329, 65535);
+	ASSERT_EQ(6, iketcp_frame_prefix(&fr, 300, p));
+	ASSERT_EQ(0x01, p[0]);
+	ASSERT_EQ(0x32, p[1]);
+	ASSERT_EQ(0, p[2] | p[3] | p[4] | p[5]);
+	ASSERT_EQ(2, iketcp_frame_esp_prefix(100, p));
+	ASSERT_EQ(0, p[0]);
+	ASSERT_EQ(102, p[1]);
+	ASSERT_EQ(0, iketcp_frame_esp_prefix(7, p));
+	ASSERT_EQ(0, iketcp_frame_esp_prefix(65534, p));
+	ASSERT_EQ(2, iketcp_frame_esp_prefix(65533, p));
+	/* the largest IKE message a record carries */
+	mk_hdr(msg, 0x20, 37, 65529);
+	ASSERT_NE(-IKETCP_REASON_LEN_LONG, iketcp_frame_check_msg(&fr, msg, 65529));
+	mk_hdr(msg, 0x20, 37, 65530);
+	ASSERT_EQ(-IKETCP_REASON_LEN_LONG, iketcp_frame_check_msg(&fr, msg, 65530));
+
+	ASSERT_EQ(0, iketcp_frame_stream_prefix((const uint8_t *)"IKE", 3));
+	ASSERT_EQ(1, iketcp_frame_stream_prefix((const uint8_t *)"IKETCPxx", 8));
+	ASSERT_EQ(-IKETCP_REASON_BAD_PREFIX,
+		  iketcp_frame_stream_prefix((const uint8_t *)"IKX", 3));
+	ASSERT_EQ(-IKETCP_REASON_BAD_PREFIX,
+		  iketcp_frame_stream_prefix((const uint8_t *)"iketcp", 6));
+}
+
+static int count_cb(const uint8_t *msg, size_t len, void *arg)
+{
+	size_t *n = arg;
+
+	(void)msg;
+	(void)len;
+	(*n)++;
+	return 0;
+}
+
+TEST(rfc9329_stream_byte_by_byte)
+{
+	static uint8_t buf[4096];
+	uint8_t pad[] = { 0, 2 }, ka[] = { 0, 3, 0xff };
+	uint8_t esp[20] = { 0, 20, 0, 0, 0, 9 };
+	struct iketcp_stream s;
+	size_t n = 0, got = 0;
+
+	n += mk_rec_ike(buf + n, 100);
+	memcpy(buf + n, pad, 2);
+	n += 2;
+	memcpy(buf + n, esp, 20);
+	n += 20;
+	memcpy(buf + n, ka, 3);
+	n += 3;
+	n += mk_rec_ike(buf + n, 28);
+	ASSERT_EQ(0, iketcp_stream_init(&s, IKETCP_FRAMING_RFC9329, 65507));
+	for (size_t i = 0; i < n; i++)
+		ASSERT_EQ(0, iketcp_stream_feed(&s, buf + i, 1, count_cb, &got));
+	ASSERT_EQ(2, got);
+	ASSERT_EQ(2, s.msgs);
+	ASSERT_EQ(1, s.esp);
+	ASSERT_EQ(2, s.skipped);
+	ASSERT_EQ(0, s.len);
+	iketcp_stream_free(&s);
+}
+
 TEST_HARNESS_MAIN

@@ -1,10 +1,16 @@
 /* SPDX-License-Identifier: ((GPL-2.0 WITH Linux-syscall-note) OR BSD-3-Clause) */
 /*
- * iketcp: IKE over TCP (draft-nir-ipsecme-ike-tcp) - user API.
+ * iketcp: IKE over TCP (draft-nir-ipsecme-ike-tcp, RFC 9329) - user API.
  *
- * A TCP ULP named "iketcp" frames IKE messages on an established TCP
- * connection and hands each complete message to the helper daemon of the
- * socket's network namespace over the generic netlink family "iketcp".
+ * A TCP ULP frames IKE messages on an established TCP connection and hands
+ * each complete message to the helper daemon of the socket's network
+ * namespace over the generic netlink family "iketcp". The ULP's name picks
+ * the framing of the connection: "iketcp" the draft's raw IKE messages,
+ * "iketcp-rfc9329" RFC 9329's records. In RFC 9329 framing the stream
+ * prefix "IKETCP" is the helper's business: the TCP Originator writes it
+ * before attaching, the Responder reads and checks it before attaching
+ * (iketcp_frame_stream_prefix() in the framing core); the ULP sees records
+ * only.
  * The helper sends messages back the same way. Every command needs
  * CAP_NET_ADMIN; failures are explained through the extended ACK.
  */
@@ -14,6 +20,24 @@
 #define IKETCP_GENL_NAME	"iketcp"
 #define IKETCP_GENL_VERSION	1
 #define IKETCP_ULP_NAME		"iketcp"
+#define IKETCP_ULP_NAME_RFC9329	"iketcp-rfc9329"
+
+/* RFC 9329 s4: the stream prefix the TCP Originator sends first */
+#define IKETCP_STREAM_PREFIX		"IKETCP"
+#define IKETCP_STREAM_PREFIX_LEN	6
+/* RFC 9329 s3: the record length field counts itself; 0 and 1 are fatal,
+ * 2 (no body) is ignored
+ */
+#define IKETCP_RFC9329_LEN_FIELD	2
+#define IKETCP_RFC9329_RECORD_MAX	65535
+/* An IKE record: length field, non-ESP marker, message */
+#define IKETCP_RFC9329_IKE_HDR_LEN	6
+#define IKETCP_RFC9329_IKE_MAX	(IKETCP_RFC9329_RECORD_MAX - \
+				 IKETCP_RFC9329_IKE_HDR_LEN)
+/* An ESP record's body: at least SPI and sequence number */
+#define IKETCP_ESP_HDR_LEN		8
+#define IKETCP_RFC9329_ESP_MAX	(IKETCP_RFC9329_RECORD_MAX - \
+				 IKETCP_RFC9329_LEN_FIELD)
 
 /* IKE's UDP ports (RFC 7296 s2, RFC 3948) and the non-ESP marker size */
 #define IKETCP_IKE_PORT		500
@@ -42,12 +66,17 @@
  * @IKETCP_FRAMING_UNSPEC: unused
  * @IKETCP_FRAMING_RAW: draft-nir-ipsecme-ike-tcp: messages back to back,
  *	delimited by the length field of the IKE header, no prefix
+ * @IKETCP_FRAMING_RFC9329: RFC 9329 s3: records of a 16-bit length that
+ *	counts itself, then an IKE message behind the 4-byte non-ESP marker,
+ *	or an ESP packet; a record of length 2 and a one-byte 0xFF body (NAT
+ *	keepalive) are dropped silently
  * @__IKETCP_FRAMING_MAX: internal
  * @IKETCP_FRAMING_MAX: highest value
  */
 enum iketcp_framing {
 	IKETCP_FRAMING_UNSPEC,
 	IKETCP_FRAMING_RAW,
+	IKETCP_FRAMING_RFC9329,
 
 	__IKETCP_FRAMING_MAX,
 	IKETCP_FRAMING_MAX = __IKETCP_FRAMING_MAX - 1
@@ -69,6 +98,13 @@ enum iketcp_framing {
  *	1 nor 2 (aborted with a RST)
  * @IKETCP_REASON_TIMEOUT: no complete first message within the netns time
  *	limit IKETCP_A_FIRST_MSG_TIMEOUT (aborted with a RST)
+ * @IKETCP_REASON_BAD_RECORD: framing violation (RFC 9329), a record length
+ *	of 0 or 1, or a body that is neither an IKE message, an ESP packet
+ *	(at least 8 bytes) nor a NAT keepalive (aborted with a RST)
+ * @IKETCP_REASON_LEN_MISMATCH: framing violation (RFC 9329), the IKE
+ *	header's length differs from the record's (aborted with a RST)
+ * @IKETCP_REASON_BAD_PREFIX: the stream did not begin with "IKETCP" (RFC
+ *	9329 s4; found by the helper, which closes the connection)
  * @__IKETCP_REASON_MAX: internal
  * @IKETCP_REASON_MAX: highest value
  */
@@ -83,6 +119,9 @@ enum iketcp_reason {
 	IKETCP_REASON_LEN_LONG,
 	IKETCP_REASON_BAD_VERSION,
 	IKETCP_REASON_TIMEOUT,
+	IKETCP_REASON_BAD_RECORD,
+	IKETCP_REASON_LEN_MISMATCH,
+	IKETCP_REASON_BAD_PREFIX,
 
 	__IKETCP_REASON_MAX,
 	IKETCP_REASON_MAX = __IKETCP_REASON_MAX - 1
@@ -169,7 +208,10 @@ enum iketcp_conn_state {
  *	message, 0 for no limit: the helper vouches for a connection it
  *	opened itself, or one from a peer it knows (an idle standby
  *	connection between gateways is legitimate). No effect once the first
- *	message arrived; -ENOTCONN if the connection ended.
+ *	message arrived; -ENOTCONN if the connection ended. With
+ *	IKETCP_A_ESP (and IKETCP_A_FIRST_MSG_TIMEOUT now optional), an RFC
+ *	9329 connection starts or stops carrying the ESP of its remote
+ *	address (-EOPNOTSUPP in raw framing).
  * @IKETCP_CMD_FASTPATH_ADD: from now on, messages of the IKE SA
  *	IKETCP_A_SPI_I / IKETCP_A_SPI_R received on connection
  *	IKETCP_A_CONN_ID go straight to the local daemon, as UDP_INJECT
@@ -272,6 +314,9 @@ enum iketcp_cmd {
  *	send queues and held received messages together (also charged to
  *	their sockets); a send beyond it fails with -ENOBUFS. Default
  *	IKETCP_MEM_LIMIT_DEFAULT
+ * @IKETCP_A_ESP: u8, IKETCP_CMD_CONN_SET: 1: this RFC 9329 connection
+ *	carries the ESP of its remote address from now on (the connection
+ *	that carried it before stops), 0: it stops carrying it
  * @__IKETCP_A_MAX: internal
  * @IKETCP_A_MAX: highest value
  */
@@ -308,6 +353,7 @@ enum iketcp_attr {
 	IKETCP_A_MAX_RATE,
 	IKETCP_A_MSG_TIMEOUT,
 	IKETCP_A_MEM_LIMIT,
+	IKETCP_A_ESP,
 
 	__IKETCP_A_MAX,
 	IKETCP_A_MAX = __IKETCP_A_MAX - 1
@@ -328,6 +374,20 @@ enum iketcp_attr {
  * @IKETCP_STAT_FAST_MSGS: messages delivered to the daemon by the fast
  *	path (not in IKETCP_STAT_RX_MSGS)
  * @IKETCP_STAT_FAST_BYTES: bytes of those messages
+ * @IKETCP_STAT_SKIPPED: RFC 9329 records dropped silently (length 2, NAT
+ *	keepalives)
+ * @IKETCP_STAT_ESP_RX_PKTS: ESP packets received in records and delivered
+ *	to the local xfrm input (plain, or ESP-in-UDP as their SA expects)
+ * @IKETCP_STAT_ESP_RX_BYTES: bytes of those packets
+ * @IKETCP_STAT_ESP_RX_DROPS: ESP packets received and not delivered (those
+ *	of IKETCP_STAT_ESP_RX_NOSA included)
+ * @IKETCP_STAT_ESP_RX_NOSA: ... because no SA of the local address has
+ *	their SPI (or it is encapsulated in TCP)
+ * @IKETCP_STAT_ESP_TX_PKTS: ESP packets of the local xfrm output written
+ *	to the connection as records (IKETCP_A_ESP)
+ * @IKETCP_STAT_ESP_TX_BYTES: bytes of those packets
+ * @IKETCP_STAT_ESP_TX_DROPS: outbound ESP packets dropped: the connection's
+ *	queue or the memory limits were full, or it was closing
  * @__IKETCP_STAT_MAX: internal
  * @IKETCP_STAT_MAX: highest value
  */
@@ -343,6 +403,14 @@ enum iketcp_stat {
 	IKETCP_STAT_PAD,
 	IKETCP_STAT_FAST_MSGS,
 	IKETCP_STAT_FAST_BYTES,
+	IKETCP_STAT_SKIPPED,
+	IKETCP_STAT_ESP_RX_PKTS,
+	IKETCP_STAT_ESP_RX_BYTES,
+	IKETCP_STAT_ESP_RX_DROPS,
+	IKETCP_STAT_ESP_RX_NOSA,
+	IKETCP_STAT_ESP_TX_PKTS,
+	IKETCP_STAT_ESP_TX_BYTES,
+	IKETCP_STAT_ESP_TX_DROPS,
 
 	__IKETCP_STAT_MAX,
 	IKETCP_STAT_MAX = __IKETCP_STAT_MAX - 1
