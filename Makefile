@@ -97,7 +97,7 @@ check-debug: setup userspace selftests
 		KDIR=$${IKETCP_CACHE:-$(CURDIR)/.cache}/kernels/debug/build
 	@echo "==== selftests on the debug kernel ===="; start=$$(date +%s); \
 	scripts/vmrun.sh --kernel debug --mem 3072 \
-		--timeout $${IKETCP_DEBUG_TIMEOUT:-7200} -- selftests/run.sh; rc=$$?; \
+		--timeout $${IKETCP_DEBUG_TIMEOUT:-10800} -- selftests/run.sh; rc=$$?; \
 	echo "check-debug: $$(( $$(date +%s) - start ))s, vmrun status $$rc"; exit $$rc
 
 # iketcpd and iketcpctl built with AddressSanitizer and UBSan

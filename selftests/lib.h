@@ -286,6 +286,38 @@ static inline const struct iketcp_event *evlog_last(const struct evlog *l,
 	return NULL;
 }
 
+/* The end notification of connection @id, waited for up to 5 s */
+static inline const struct iketcp_event *evlog_wait_end(struct iketcp_nl *nl,
+							struct evlog *l,
+							uint32_t id)
+{
+	if (evlog_wait(nl, l, IKETCP_CMD_CONN_ENDED, id, 1, 5000) != 1)
+		return NULL;
+	return evlog_last(l, IKETCP_CMD_CONN_ENDED, id);
+}
+
+/* The peer's view of an abort: a reset (within 5 s). */
+static inline int peer_was_reset(int fd)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	char c;
+
+	if (poll(&p, 1, 5000) != 1)
+		return 0;
+	return read(fd, &c, 1) < 0 && errno == ECONNRESET;
+}
+
+/* A stream callback: messages must carry the message ids *arg, *arg + 1.. */
+static inline int msg_seq_cb(const uint8_t *msg, size_t len, void *arg)
+{
+	long *next = arg;
+
+	if (check_msg(msg, len) != *next)
+		return -1;
+	(*next)++;
+	return 0;
+}
+
 /* Helper netlink socket registered in the current netns. */
 static inline int helper_open(struct iketcp_nl *nl)
 {

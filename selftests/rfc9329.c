@@ -99,25 +99,6 @@ static size_t rec_ike(uint8_t *b, uint32_t len, uint32_t msgid)
 	return len + 6;
 }
 
-static const struct iketcp_event *wait_end(FIXTURE_DATA(rfc) *self,
-					   uint32_t id)
-{
-	if (evlog_wait(&self->nl, self->log, IKETCP_CMD_CONN_ENDED, id, 1,
-		       WAIT_MS) != 1)
-		return NULL;
-	return evlog_last(self->log, IKETCP_CMD_CONN_ENDED, id);
-}
-
-static int peer_was_reset(int fd)
-{
-	struct pollfd p = { .fd = fd, .events = POLLIN };
-	char c;
-
-	if (poll(&p, 1, WAIT_MS) != 1)
-		return 0;
-	return read(fd, &c, 1) < 0 && errno == ECONNRESET;
-}
-
 TEST_F(rfc, ulp_name_and_framing)
 {
 	char name[32] = "";
@@ -161,16 +142,6 @@ TEST_F(rfc, ike_records_delivered_others_skipped)
 	EXPECT_EQ(3, cur.stats[IKETCP_STAT_RX_MSGS]);
 	EXPECT_EQ(2, cur.stats[IKETCP_STAT_SKIPPED]);
 	EXPECT_EQ(IKETCP_CONN_STATE_ACTIVE, cur.state);
-}
-
-static int seq_cb(const uint8_t *msg, size_t len, void *arg)
-{
-	long *next = arg;
-
-	if (check_msg(msg, len) != *next)
-		return -1;
-	(*next)++;
-	return 0;
 }
 
 static int read_stream(int fd, struct iketcp_stream *s, uint64_t *count,
@@ -225,7 +196,7 @@ TEST_F(rfc, sends_are_records)
 	EXPECT_EQ(-EMSGSIZE, iketcp_nl_conn_send(&self->nl, self->id, m,
 						 IKETCP_RFC9329_IKE_MAX + 1));
 	next = 2;
-	ASSERT_EQ(0, read_stream(self->cli, &s, &s.msgs, 10, seq_cb, &next));
+	ASSERT_EQ(0, read_stream(self->cli, &s, &s.msgs, 10, msg_seq_cb, &next));
 	EXPECT_EQ(12, next);
 	iketcp_stream_free(&s);
 }
@@ -241,7 +212,7 @@ static void expect_abort(struct __test_metadata *_metadata,
 	uint32_t id = rfc_conn(_metadata, self, family, &cli, &srv, true);
 
 	ASSERT_EQ(0, write_all(cli, bytes, len));
-	ev = wait_end(self, id);
+	ev = evlog_wait_end(&self->nl, self->log, id);
 	ASSERT_NE(NULL, ev);
 	EXPECT_EQ(reason, ev->reason) TH_LOG("reason %s",
 					     iketcp_reason_str(ev->reason));

@@ -97,26 +97,6 @@ static int wait_msgs(FIXTURE_DATA(ulp) *self, uint32_t id, int n)
 	return got;
 }
 
-static const struct iketcp_event *wait_end(FIXTURE_DATA(ulp) *self,
-					   uint32_t id)
-{
-	if (evlog_wait(&self->nl, self->log, IKETCP_CMD_CONN_ENDED, id, 1,
-		       WAIT_MS) != 1)
-		return NULL;
-	return evlog_last(self->log, IKETCP_CMD_CONN_ENDED, id);
-}
-
-/* The peer's view of an abort: a reset. */
-static int peer_was_reset(int fd)
-{
-	struct pollfd p = { .fd = fd, .events = POLLIN };
-	char c;
-
-	if (poll(&p, 1, WAIT_MS) != 1)
-		return 0;
-	return read(fd, &c, 1) < 0 && errno == ECONNRESET;
-}
-
 TEST_F(ulp, getsockopt_names_ulp)
 {
 	char name[16] = {};
@@ -277,7 +257,7 @@ static void expect_abort(struct __test_metadata *_metadata,
 	uint32_t id = fixture_conn(_metadata, self, family, &cli, &srv);
 
 	ASSERT_EQ(0, write_all(cli, bytes, len));
-	ev = wait_end(self, id);
+	ev = evlog_wait_end(&self->nl, self->log, id);
 	ASSERT_NE(NULL, ev);
 	EXPECT_EQ(reason, ev->reason) TH_LOG("reason %s",
 					     iketcp_reason_str(ev->reason));
@@ -376,7 +356,7 @@ TEST_F(ulp, peer_fin_after_messages)
 		ASSERT_EQ(0, write_all(self->cli, m, sizeof(m)));
 	}
 	shutdown(self->cli, SHUT_WR);
-	ev = wait_end(self, self->id);
+	ev = evlog_wait_end(&self->nl, self->log, self->id);
 	ASSERT_NE(NULL, ev);
 	EXPECT_EQ(IKETCP_REASON_PEER_FIN, ev->reason);
 	EXPECT_FALSE(ev->truncated);
@@ -393,7 +373,7 @@ TEST_F(ulp, peer_closes_mid_message)
 	mk_msg(m, sizeof(m), 0x20, 35, 1);
 	ASSERT_EQ(0, write_all(self->cli, m, 200));
 	shutdown(self->cli, SHUT_WR);
-	ev = wait_end(self, self->id);
+	ev = evlog_wait_end(&self->nl, self->log, self->id);
 	ASSERT_NE(NULL, ev);
 	EXPECT_EQ(IKETCP_REASON_PEER_FIN, ev->reason);
 	EXPECT_TRUE(ev->truncated);
@@ -413,7 +393,7 @@ TEST_F(ulp, peer_reset)
 				sizeof(lg)));
 	close(self->cli);
 	self->cli = -1;
-	ev = wait_end(self, self->id);
+	ev = evlog_wait_end(&self->nl, self->log, self->id);
 	ASSERT_NE(NULL, ev);
 	EXPECT_EQ(IKETCP_REASON_PEER_RESET, ev->reason);
 	EXPECT_EQ(ECONNRESET, ev->sk_errno);
@@ -430,7 +410,7 @@ TEST_F(ulp, local_close_reports_and_forgets)
 
 	close(self->srv);
 	self->srv = -1;
-	ev = wait_end(self, self->id);
+	ev = evlog_wait_end(&self->nl, self->log, self->id);
 	ASSERT_NE(NULL, ev);
 	EXPECT_EQ(IKETCP_REASON_LOCAL_CLOSE, ev->reason);
 	ASSERT_EQ(-ENOENT, iketcp_nl_conn_get(&self->nl, self->id, &cur));
@@ -441,7 +421,7 @@ TEST_F(ulp, admin_close_resets_peer)
 	const struct iketcp_event *ev;
 
 	ASSERT_EQ(0, iketcp_nl_conn_close(&self->nl, self->id));
-	ev = wait_end(self, self->id);
+	ev = evlog_wait_end(&self->nl, self->log, self->id);
 	ASSERT_NE(NULL, ev);
 	EXPECT_EQ(IKETCP_REASON_ADMIN, ev->reason);
 	EXPECT_TRUE(peer_was_reset(self->cli));
@@ -468,16 +448,6 @@ static int read_msgs(int fd, struct iketcp_stream *s, int want,
 	return 0;
 }
 
-static int seq_cb(const uint8_t *msg, size_t len, void *arg)
-{
-	long *next = arg;
-
-	if (check_msg(msg, len) != *next)
-		return -1;
-	(*next)++;
-	return 0;
-}
-
 TEST_F(ulp, send_whole_messages)
 {
 	static uint8_t m[65535];
@@ -496,7 +466,7 @@ TEST_F(ulp, send_whole_messages)
 	ASSERT_EQ(0, iketcp_nl_netns_set(&self->nl, 65535));
 	mk_msg(m, 65535, 0x20, 35, 21);
 	ASSERT_EQ(0, iketcp_nl_conn_send(&self->nl, self->id, m, 65535));
-	ASSERT_EQ(0, read_msgs(self->cli, &s, 21, seq_cb, &next));
+	ASSERT_EQ(0, read_msgs(self->cli, &s, 21, msg_seq_cb, &next));
 	ASSERT_EQ(22, next);
 	ASSERT_EQ(0, iketcp_nl_conn_get(&self->nl, self->id, &cur));
 	EXPECT_EQ(21, cur.stats[IKETCP_STAT_TX_MSGS]);
@@ -604,10 +574,10 @@ TEST_F(ulp, first_message_timeout)
 	ASSERT_EQ(0, write_all(cli2, m, 20));
 	/* the fixture's connection delivers a message in time */
 	ASSERT_EQ(0, write_all(self->cli, m, sizeof(m)));
-	ev = wait_end(self, id);
+	ev = evlog_wait_end(&self->nl, self->log, id);
 	ASSERT_NE(NULL, ev);
 	EXPECT_EQ(IKETCP_REASON_TIMEOUT, ev->reason);
-	ev = wait_end(self, id2);
+	ev = evlog_wait_end(&self->nl, self->log, id2);
 	ASSERT_NE(NULL, ev);
 	EXPECT_EQ(IKETCP_REASON_TIMEOUT, ev->reason);
 	EXPECT_TRUE(peer_was_reset(cli));
@@ -641,7 +611,7 @@ TEST_F(ulp, first_message_timeout_per_connection)
 	ASSERT_EQ(0, iketcp_nl_conn_get(&self->nl, id2, &cur));
 	EXPECT_EQ(IKETCP_CONN_STATE_ACTIVE, cur.state);
 	/* the second one's own limit strikes */
-	ev = wait_end(self, id2);
+	ev = evlog_wait_end(&self->nl, self->log, id2);
 	ASSERT_NE(NULL, ev);
 	EXPECT_EQ(IKETCP_REASON_TIMEOUT, ev->reason);
 	EXPECT_TRUE(peer_was_reset(cli2));
@@ -679,7 +649,7 @@ TEST_F(ulp, first_message_limit_not_defeated_by_one_byte)
 	ASSERT_EQ(0, write_all(cli, m, IKETCP_IKE_HDR_LEN));
 	usleep(100000);
 	ASSERT_EQ(0, write_all(cli, m + IKETCP_IKE_HDR_LEN, 1));
-	ev = wait_end(self, id);
+	ev = evlog_wait_end(&self->nl, self->log, id);
 	ASSERT_NE(NULL, ev) TH_LOG("not aborted %lld ms after the header",
 				   now_ms() - t0);
 	EXPECT_EQ(IKETCP_REASON_TIMEOUT, ev->reason);
@@ -718,7 +688,7 @@ TEST_F(ulp, partial_message_after_first_times_out)
 	ASSERT_EQ(0, write_all(cli2, m, 100));
 	usleep(400000);
 	ASSERT_EQ(0, write_all(cli2, m + 100, sizeof(m) - 100));
-	ev = wait_end(self, id);
+	ev = evlog_wait_end(&self->nl, self->log, id);
 	t = now_ms() - t0;
 	ASSERT_NE(NULL, ev);
 	EXPECT_EQ(IKETCP_REASON_TIMEOUT, ev->reason);
