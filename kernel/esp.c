@@ -183,6 +183,9 @@ static bool iketcp_esp_parse(struct sk_buff *skb, u8 pf,
 	u32 n;
 
 	memset(peer, 0, sizeof(*peer));
+	/* one packet on the wire (ESP offload's GSO leaves as it is) */
+	if (skb_is_gso(skb))
+		return false;
 	if (pf == NFPROTO_IPV4) {
 		const struct iphdr *iph = ip_hdr(skb);
 
@@ -208,11 +211,11 @@ static bool iketcp_esp_parse(struct sk_buff *skb, u8 pf,
 		u8 b[sizeof(struct udphdr) + IKETCP_NONESP_LEN];
 		u32 plen;
 
-		plen = skb->len - n - sizeof(struct udphdr);
 		if (skb->len < n + sizeof(struct udphdr) + 1 ||
 		    skb_copy_bits(skb, n, b, min_t(u32, skb->len - n,
 						   sizeof(b))))
 			return false;
+		plen = skb->len - n - sizeof(struct udphdr);
 		if (plen == 1 && b[sizeof(struct udphdr)] == 0xff) {
 			*keepalive = true;
 			return true;

@@ -29,6 +29,7 @@ FIXTURE(rfc) {
 	struct iketcp_nl nl;
 	struct evlog *log;
 	const char *addr;
+	int family;
 };
 
 FIXTURE_VARIANT(rfc) {
@@ -76,6 +77,7 @@ FIXTURE_SETUP(rfc)
 	ASSERT_NE(NULL, self->log);
 	ASSERT_EQ(0, helper_open(&self->nl)) TH_LOG("%s", self->nl.err);
 	self->addr = variant->addr;
+	self->family = variant->family;
 	self->id = rfc_conn(_metadata, self, variant->family, &self->cli,
 			    &self->srv, true);
 }
@@ -562,20 +564,73 @@ TEST_F_TIMEOUT(rfc, esp_out_udp_encap_from_xfrm, 180)
 	esp_out(_metadata, self, variant->family, true);
 }
 
-TEST_F(rfc, esp_carrier_moves_and_closes)
+/* ESP packets the xfrm output sent on connection @id */
+static uint64_t esp_sent(struct __test_metadata *_metadata,
+			 FIXTURE_DATA(rfc) *self, uint32_t id)
 {
-	int cli, srv;
-	uint32_t id = rfc_conn(_metadata, self, variant->family, &cli, &srv,
-			       true);
+	struct iketcp_event cur;
+
+	if (iketcp_nl_conn_get(&self->nl, id, &cur))
+		return (uint64_t)-1;
+	return cur.stats[IKETCP_STAT_ESP_TX_PKTS];
+}
+
+/* Send one datagram to port 7777 and wait until @id carried @want */
+static bool esp_lands(struct __test_metadata *_metadata,
+		      FIXTURE_DATA(rfc) *self, int u, uint32_t id,
+		      uint64_t want)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl = loop_addr(self->family, &ss, 7777);
+
+	if (sendto(u, "x", 1, 0, (struct sockaddr *)&ss, sl) != 1)
+		return false;
+	for (int i = 0; i < 50; i++) {
+		if (esp_sent(_metadata, self, id) == want)
+			return true;
+		usleep(20 * 1000);
+	}
+	return false;
+}
+
+TEST_F_TIMEOUT(rfc, esp_carrier_moves_and_closes, 180)
+{
+	int cli, srv, u;
+	uint32_t id;
+
+	ASSERT_EQ(0, iketcp_nl_conn_set_first_msg_timeout(&self->nl, self->id,
+							  0));
+	if (xfrm_sa(self->addr, self->addr, SPI_OUT, false)) {
+		SKIP(return, "no null-cipher ESP SAs (ip xfrm, CONFIG_CRYPTO_NULL)");
+	}
+	ASSERT_EQ(0, sh("ip xfrm policy add src %s dst %s proto udp dport 7777 dir out tmpl src %s dst %s proto esp spi %#x mode transport",
+			self->addr, self->addr, self->addr, self->addr,
+			SPI_OUT));
+	u = socket(self->family, SOCK_DGRAM, 0);
+	ASSERT_LE(0, u);
+	id = rfc_conn(_metadata, self, self->family, &cli, &srv, true);
+	ASSERT_EQ(0, iketcp_nl_conn_set_first_msg_timeout(&self->nl, id, 0));
 
 	ASSERT_EQ(0, iketcp_nl_conn_set_esp(&self->nl, self->id, true));
+	EXPECT_TRUE(esp_lands(_metadata, self, u, self->id, 1));
 	/* the address moves to the newer connection */
 	ASSERT_EQ(0, iketcp_nl_conn_set_esp(&self->nl, id, true));
-	/* closing the carrier, and then the old one, leaves nothing behind */
+	EXPECT_TRUE(esp_lands(_metadata, self, u, id, 1));
+	EXPECT_TRUE(esp_lands(_metadata, self, u, id, 2));
+	EXPECT_EQ(1, esp_sent(_metadata, self, self->id));
+	/* setting it again where it is changes nothing */
+	ASSERT_EQ(0, iketcp_nl_conn_set_esp(&self->nl, id, true));
+	EXPECT_TRUE(esp_lands(_metadata, self, u, id, 3));
+	/* the carrier closes: the route goes with it, ESP leaves as ESP */
 	close(srv);
 	close(cli);
+	EXPECT_FALSE(esp_lands(_metadata, self, u, self->id, 2));
+	EXPECT_EQ(1, esp_sent(_metadata, self, self->id));
+	/* and the older connection can take it again */
 	ASSERT_EQ(0, iketcp_nl_conn_set_esp(&self->nl, self->id, true));
+	EXPECT_TRUE(esp_lands(_metadata, self, u, self->id, 2));
 	ASSERT_EQ(0, iketcp_nl_conn_set_esp(&self->nl, self->id, false));
+	close(u);
 }
 
 TEST_HARNESS_MAIN
