@@ -291,6 +291,14 @@ void iketcp_esp_flush_queue(struct iketcp_conn *conn)
 	}
 }
 
+/* Remove @r (under iketcp_net::esp_lock): its connection carries no ESP */
+static void iketcp_esp_route_drop(struct iketcp_esp_route *r)
+{
+	hlist_del_rcu(&r->node);
+	r->conn->esp_route = NULL;
+	kfree_rcu(r, rcu);
+}
+
 /**
  * iketcp_esp_route_set() - make @conn the carrier of its peer's ESP, or stop
  * @conn: an RFC 9329 connection
@@ -324,11 +332,8 @@ int iketcp_esp_route_set(struct iketcp_conn *conn, bool on,
 		goto out;
 	}
 	if (!on) {
-		if (conn->esp_route) {
-			hlist_del_rcu(&conn->esp_route->node);
-			kfree_rcu(conn->esp_route, rcu);
-			conn->esp_route = NULL;
-		}
+		if (conn->esp_route)
+			iketcp_esp_route_drop(conn->esp_route);
 		goto out;
 	}
 	if (conn->esp_route)
@@ -350,9 +355,7 @@ int iketcp_esp_route_set(struct iketcp_conn *conn, bool on,
 	hlist_for_each_entry(old, &in->esp_routes[iketcp_esp_hash(&r->peer)],
 			     node) {
 		if (iketcp_esp_addr_eq(&old->peer, &r->peer)) {
-			hlist_del_rcu(&old->node);
-			old->conn->esp_route = NULL;
-			kfree_rcu(old, rcu);
+			iketcp_esp_route_drop(old);
 			break;
 		}
 	}
@@ -380,11 +383,8 @@ void iketcp_esp_detach(struct iketcp_conn *conn)
 
 	if (conn->esp_route) {
 		mutex_lock(&in->esp_lock);
-		if (conn->esp_route) {
-			hlist_del_rcu(&conn->esp_route->node);
-			kfree_rcu(conn->esp_route, rcu);
-			conn->esp_route = NULL;
-		}
+		if (conn->esp_route)
+			iketcp_esp_route_drop(conn->esp_route);
 		mutex_unlock(&in->esp_lock);
 	}
 	spin_lock_bh(&conn->esp_q.lock);

@@ -132,6 +132,8 @@ struct iketcp_esp_route {
  * @inet: the per-netns state
  * @flags: IKETCP_CONN_* bits
  * @framer: framing state of the received stream
+ * @rx_frame: the frame the stream parser cut last (the one it hands to
+ *	iketcp_rx_rcv() next): its kind and where its message is
  * @strp: stream parser cutting the received stream into messages
  * @local: local address and port
  * @remote: remote address and port
@@ -170,6 +172,7 @@ struct iketcp_conn {
 	struct iketcp_net *inet;
 	unsigned long flags;
 	struct iketcp_framer framer;
+	struct iketcp_frame rx_frame;
 	struct strparser strp;
 	struct iketcp_addr local;
 	struct iketcp_addr remote;

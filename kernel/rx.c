@@ -30,8 +30,13 @@ static int iketcp_rx_parse(struct strparser *strp, struct sk_buff *skb)
 	iketcp_framer_init(&fr, conn->framer.mode,
 			   READ_ONCE(conn->inet->max_msg_len));
 	ret = iketcp_frame_parse(&fr, peek, avail, &f);
-	if (ret > 0)
+	if (ret > 0) {
+		/* the strparser parses no other frame before it hands us
+		 * this one (iketcp_rx_rcv())
+		 */
+		conn->rx_frame = f;
 		return f.len;
+	}
 	if (ret == 0)
 		return 0;
 	conn->reason = -ret;
@@ -82,29 +87,15 @@ static void iketcp_rx_delivered(struct iketcp_conn *conn, struct sk_buff *skb)
 static bool iketcp_rx_record(struct iketcp_conn *conn, struct sk_buff *skb)
 {
 	struct strp_msg *rxm = strp_msg(skb);
-	u8 peek[IKETCP_FRAME_PEEK_MAX];
-	struct iketcp_framer fr;
-	struct iketcp_frame f;
-	size_t avail;
+	const struct iketcp_frame *f = &conn->rx_frame;
 
-	/* The parser judged this record already, against the limit of then:
-	 * only its kind is asked here, so this cannot fail.
-	 */
-	iketcp_framer_init(&fr, conn->framer.mode, IKETCP_MAX_MSG_LEN_CEILING);
-	avail = min_t(size_t, rxm->full_len, sizeof(peek));
-	if (skb_copy_bits(skb, rxm->offset, peek, avail) ||
-	    iketcp_frame_parse(&fr, peek, avail, &f) != 1 ||
-	    f.len != rxm->full_len) {
-		kfree_skb(skb);
-		return false;
-	}
-	switch (f.kind) {
+	switch (f->kind) {
 	case IKETCP_FRAME_IKE:
-		rxm->offset += f.msg_off;
-		rxm->full_len = f.msg_len;
+		rxm->offset += f->msg_off;
+		rxm->full_len = f->msg_len;
 		return true;
 	case IKETCP_FRAME_ESP:
-		iketcp_esp_rcv(conn, skb, rxm->offset + f.msg_off, f.msg_len);
+		iketcp_esp_rcv(conn, skb, rxm->offset + f->msg_off, f->msg_len);
 		return false;
 	default:
 		conn->stats.skipped++;

@@ -318,6 +318,32 @@ static inline int msg_seq_cb(const uint8_t *msg, size_t len, void *arg)
 	return 0;
 }
 
+/*
+ * Read @fd into stream @s until its counter @count (s->msgs, s->esp)
+ * reaches @want; @cb and @arg go to iketcp_stream_feed(). Each read waits
+ * at most 5 s. Return: 0, -ETIMEDOUT, -EIO (end or error) or -EPROTO.
+ */
+static inline int stream_read(int fd, struct iketcp_stream *s,
+			      const uint64_t *count, uint64_t want,
+			      iketcp_stream_cb cb, void *arg)
+{
+	uint8_t buf[8192];
+
+	while (*count < want) {
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+		ssize_t n;
+
+		if (poll(&p, 1, 5000) != 1)
+			return -ETIMEDOUT;
+		n = read(fd, buf, sizeof(buf));
+		if (n <= 0)
+			return -EIO;
+		if (iketcp_stream_feed(s, buf, n, cb, arg))
+			return -EPROTO;
+	}
+	return 0;
+}
+
 /* Helper netlink socket registered in the current netns. */
 static inline int helper_open(struct iketcp_nl *nl)
 {

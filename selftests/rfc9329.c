@@ -146,26 +146,6 @@ TEST_F(rfc, ike_records_delivered_others_skipped)
 	EXPECT_EQ(IKETCP_CONN_STATE_ACTIVE, cur.state);
 }
 
-static int read_stream(int fd, struct iketcp_stream *s, uint64_t *count,
-		       uint64_t want, iketcp_stream_cb cb, void *arg)
-{
-	uint8_t buf[8192];
-
-	while (*count < want) {
-		struct pollfd p = { .fd = fd, .events = POLLIN };
-		ssize_t n;
-
-		if (poll(&p, 1, WAIT_MS) != 1)
-			return -ETIMEDOUT;
-		n = read(fd, buf, sizeof(buf));
-		if (n <= 0)
-			return -EIO;
-		if (iketcp_stream_feed(s, buf, n, cb, arg))
-			return -EPROTO;
-	}
-	return 0;
-}
-
 TEST_F(rfc, sends_are_records)
 {
 	static uint8_t m[IKETCP_RFC9329_IKE_MAX + 1];
@@ -198,7 +178,7 @@ TEST_F(rfc, sends_are_records)
 	EXPECT_EQ(-EMSGSIZE, iketcp_nl_conn_send(&self->nl, self->id, m,
 						 IKETCP_RFC9329_IKE_MAX + 1));
 	next = 2;
-	ASSERT_EQ(0, read_stream(self->cli, &s, &s.msgs, 10, msg_seq_cb, &next));
+	ASSERT_EQ(0, stream_read(self->cli, &s, &s.msgs, 10, msg_seq_cb, &next));
 	EXPECT_EQ(12, next);
 	iketcp_stream_free(&s);
 }
@@ -316,6 +296,13 @@ static int xfrm_sa(const char *src, const char *dst, unsigned int spi,
 {
 	return sh("ip xfrm state add src %s dst %s proto esp spi %#x mode transport enc 'ecb(cipher_null)' '' %s 2>/dev/null",
 		  src, dst, spi, encap ? "encap espinudp 4500 4500 0.0.0.0" : "");
+}
+
+/* UDP to @addr port 7777 goes out through the SA SPI_OUT */
+static int xfrm_out_policy(const char *addr)
+{
+	return sh("ip xfrm policy add src %s dst %s proto udp dport 7777 dir out tmpl src %s dst %s proto esp spi %#x mode transport",
+		  addr, addr, addr, addr, SPI_OUT);
 }
 
 static uint16_t csum_fold(uint32_t sum)
@@ -523,9 +510,7 @@ static void esp_out(struct __test_metadata *_metadata,
 	if (xfrm_sa(self->addr, self->addr, SPI_OUT, encap)) {
 		SKIP(return, "no null-cipher ESP SAs (ip xfrm, CONFIG_CRYPTO_NULL)");
 	}
-	ASSERT_EQ(0, sh("ip xfrm policy add src %s dst %s proto udp dport 7777 dir out tmpl src %s dst %s proto esp spi %#x mode transport",
-			self->addr, self->addr, self->addr, self->addr,
-			SPI_OUT));
+	ASSERT_EQ(0, xfrm_out_policy(self->addr));
 	ASSERT_EQ(0, iketcp_nl_conn_set_esp(&self->nl, self->id, true));
 	u = socket(family, SOCK_DGRAM, 0);
 	ASSERT_LE(0, u);
@@ -533,7 +518,7 @@ static void esp_out(struct __test_metadata *_metadata,
 
 	ASSERT_EQ(0, iketcp_stream_init(&s, IKETCP_FRAMING_RFC9329, 65535));
 	s.esp_cb = esp_cb;
-	ASSERT_EQ(0, read_stream(self->cli, &s, &s.esp, 1, NULL, pkt));
+	ASSERT_EQ(0, stream_read(self->cli, &s, &s.esp, 1, NULL, pkt));
 	/* the ESP packet itself (no UDP header even when encapsulated) */
 	EXPECT_EQ(SPI_OUT, pkt[0] << 24 | pkt[1] << 16 | pkt[2] << 8 | pkt[3]);
 	EXPECT_EQ(1, pkt[7]);
@@ -603,9 +588,7 @@ TEST_F_TIMEOUT(rfc, esp_carrier_moves_and_closes, 180)
 	if (xfrm_sa(self->addr, self->addr, SPI_OUT, false)) {
 		SKIP(return, "no null-cipher ESP SAs (ip xfrm, CONFIG_CRYPTO_NULL)");
 	}
-	ASSERT_EQ(0, sh("ip xfrm policy add src %s dst %s proto udp dport 7777 dir out tmpl src %s dst %s proto esp spi %#x mode transport",
-			self->addr, self->addr, self->addr, self->addr,
-			SPI_OUT));
+	ASSERT_EQ(0, xfrm_out_policy(self->addr));
 	u = socket(self->family, SOCK_DGRAM, 0);
 	ASSERT_LE(0, u);
 	id = rfc_conn(_metadata, self, self->family, &cli, &srv, true);

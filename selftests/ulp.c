@@ -428,26 +428,6 @@ TEST_F(ulp, admin_close_resets_peer)
 	ASSERT_EQ(-EALREADY, iketcp_nl_conn_close(&self->nl, self->id));
 }
 
-static int read_msgs(int fd, struct iketcp_stream *s, int want,
-		     iketcp_stream_cb cb, void *arg)
-{
-	uint8_t buf[8192];
-
-	while ((int)s->msgs < want) {
-		struct pollfd p = { .fd = fd, .events = POLLIN };
-		ssize_t n;
-
-		if (poll(&p, 1, WAIT_MS) != 1)
-			return -ETIMEDOUT;
-		n = read(fd, buf, sizeof(buf));
-		if (n <= 0)
-			return -EIO;
-		if (iketcp_stream_feed(s, buf, n, cb, arg))
-			return -EPROTO;
-	}
-	return 0;
-}
-
 TEST_F(ulp, send_whole_messages)
 {
 	static uint8_t m[65535];
@@ -466,7 +446,7 @@ TEST_F(ulp, send_whole_messages)
 	ASSERT_EQ(0, iketcp_nl_netns_set(&self->nl, 65535));
 	mk_msg(m, 65535, 0x20, 35, 21);
 	ASSERT_EQ(0, iketcp_nl_conn_send(&self->nl, self->id, m, 65535));
-	ASSERT_EQ(0, read_msgs(self->cli, &s, 21, msg_seq_cb, &next));
+	ASSERT_EQ(0, stream_read(self->cli, &s, &s.msgs, 21, msg_seq_cb, &next));
 	ASSERT_EQ(22, next);
 	ASSERT_EQ(0, iketcp_nl_conn_get(&self->nl, self->id, &cur));
 	EXPECT_EQ(21, cur.stats[IKETCP_STAT_TX_MSGS]);
@@ -549,7 +529,7 @@ TEST_F(ulp, concurrent_senders_never_interleave)
 					  .count = 100 };
 		ASSERT_EQ(0, pthread_create(&th[i], NULL, sender_main, &snd[i]));
 	}
-	ASSERT_EQ(0, read_msgs(self->cli, &s, 400, any_cb, seen));
+	ASSERT_EQ(0, stream_read(self->cli, &s, &s.msgs, 400, any_cb, seen));
 	for (int i = 0; i < 4; i++) {
 		pthread_join(th[i], NULL);
 		ASSERT_EQ(0, snd[i].err);
