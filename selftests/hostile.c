@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * hostile - a hostile peer on TCP 500, for the hardening tests.
+ * hostile - a hostile peer on TCP 500 (or 4500), for the hardening tests,
+ * and a minimal RFC 9329 peer that checks what iketcpd writes.
  *
  *   hostile send ADDR PORT KIND [WAIT_MS]
  *       connect, send KIND, report how the gateway ended the connection:
@@ -23,6 +24,16 @@
  *   hostile flood ADDR PORT N
  *       send N valid-looking IKE_SA_INIT requests (fresh SPIs) back to
  *       back on one connection; print "sent N in T ms"
+ *   hostile rfc9329 ADDR PORT MS [PREFIX]
+ *       an RFC 9329 Originator: write PREFIX (default "IKETCP") in one
+ *       write, then an IKE_SA_INIT request (SPIi 5a5a5a5a00000001) as a
+ *       record; print every record received within MS ms ("record L:
+ *       ike LEN exch E flags F msgid M" or "record L: esp"), then how the
+ *       connection ended (as send does)
+ *   hostile accept ADDR PORT MS
+ *       an RFC 9329 Responder as libreswan's: accept one connection, read
+ *       the prefix with one read of 6 bytes ("prefix 'IKETCP' in one
+ *       read" or what came), then print the records as rfc9329 does
  */
 #include <signal.h>
 
@@ -337,6 +348,139 @@ static int do_flood(const char *addr, uint16_t port, int n)
 	return 0;
 }
 
+/* Print the RFC 9329 records that come within @ms, then how it ended */
+static void read_records(int fd, long long t0, int ms)
+{
+	static uint8_t buf[70000];
+	size_t have = 0;
+
+	for (;;) {
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+		long long left = ms - (now_ms() - t0);
+		ssize_t n;
+
+		if (left <= 0 || poll(&p, 1, left) != 1) {
+			printf("open after %lld ms\n", now_ms() - t0);
+			return;
+		}
+		n = read(fd, buf + have, sizeof(buf) - have);
+		if (n <= 0) {
+			printf("%s after %lld ms\n", !n ? "closed" :
+			       errno == ECONNRESET ? "reset" : "error",
+			       now_ms() - t0);
+			return;
+		}
+		have += n;
+		while (have >= 2) {
+			size_t l = buf[0] << 8 | buf[1];
+			struct iketcp_ike_hdr h;
+
+			if (l < 2) {
+				printf("bad record length %zu\n", l);
+				return;
+			}
+			if (have < l)
+				break;
+			if (l >= 6 + IKETCP_IKE_HDR_LEN && !buf[2] && !buf[3] &&
+			    !buf[4] && !buf[5] &&
+			    !iketcp_ike_hdr_parse(buf + 6, l - 6, &h))
+				printf("record %zu: ike %u exch %u flags %02x msgid %u%s\n",
+				       l, h.length, h.exchange, h.flags, h.msgid,
+				       h.length == l - 6 ? "" : " (length mismatch)");
+			else
+				printf("record %zu: %s\n", l, l > 6 ? "esp" : "other");
+			memmove(buf, buf + l, have - l);
+			have -= l;
+		}
+	}
+}
+
+static int do_rfc9329(const char *addr, uint16_t port, int ms,
+		      const char *prefix)
+{
+	uint8_t m[2 + 4 + 400];
+	long long t0;
+	int fd = tcp_connect(addr, port);
+
+	signal(SIGPIPE, SIG_IGN);
+	if (fd < 0) {
+		printf("refused\n");
+		return 0;
+	}
+	t0 = now_ms();
+	if (write_all(fd, prefix, strlen(prefix)))
+		perror("hostile: write");
+	if (!strcmp(prefix, IKETCP_STREAM_PREFIX)) {
+		m[0] = sizeof(m) >> 8;
+		m[1] = sizeof(m) & 0xff;
+		memset(m + 2, 0, 4);
+		mk_msg(m + 6, 400, 0x20, 34, 0);
+		memcpy(m + 6, "\x5a\x5a\x5a\x5a\0\0\0\x01", 8);
+		if (write_all(fd, m, sizeof(m)))
+			perror("hostile: write");
+	}
+	read_records(fd, t0, ms);
+	close(fd);
+	return 0;
+}
+
+static int do_accept(const char *addr, uint16_t port, int ms)
+{
+	struct sockaddr_storage ss = {};
+	struct iketcp_ep ep;
+	char pfx[8] = "";
+	int lfd, fd, one = 1;
+	struct pollfd p;
+	socklen_t sl;
+	long long t0;
+	ssize_t n;
+
+	if (iketcp_ep_parse(addr, port, &ep))
+		return 2;
+	lfd = socket(ep.family, SOCK_STREAM, 0);
+	setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (ep.family == AF_INET6) {
+		struct sockaddr_in6 *a = (void *)&ss;
+
+		a->sin6_family = AF_INET6;
+		a->sin6_addr = ep.addr.v6;
+		a->sin6_port = htons(port);
+		sl = sizeof(*a);
+	} else {
+		struct sockaddr_in *a = (void *)&ss;
+
+		a->sin_family = AF_INET;
+		a->sin_addr = ep.addr.v4;
+		a->sin_port = htons(port);
+		sl = sizeof(*a);
+	}
+	if (lfd < 0 || bind(lfd, (void *)&ss, sl) || listen(lfd, 4)) {
+		perror("hostile: listen");
+		return 1;
+	}
+	printf("listening\n");
+	p = (struct pollfd){ .fd = lfd, .events = POLLIN };
+	if (poll(&p, 1, ms) != 1) {
+		printf("no connection within %d ms\n", ms);
+		return 0;
+	}
+	fd = accept(lfd, NULL, NULL);
+	t0 = now_ms();
+	p = (struct pollfd){ .fd = fd, .events = POLLIN };
+	if (fd < 0 || poll(&p, 1, ms) != 1) {
+		printf("nothing within %d ms\n", ms);
+		return 0;
+	}
+	/* libreswan's responder: one read of the prefix's 6 bytes */
+	n = read(fd, pfx, IKETCP_STREAM_PREFIX_LEN);
+	printf("prefix '%.*s' in one read (%zd bytes)\n", n > 0 ? (int)n : 0,
+	       pfx, n);
+	read_records(fd, t0, ms);
+	close(fd);
+	close(lfd);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	setvbuf(stdout, NULL, _IOLBF, 0);
@@ -352,6 +496,11 @@ int main(int argc, char **argv)
 		return do_hold(argv[2], atoi(argv[3]), atoi(argv[4]),
 			       argc > 5 && strcmp(argv[5], "-") ? argv[5] : NULL,
 			       argc > 6 && !strcmp(argv[6], "init"));
-	fprintf(stderr, "usage: hostile send ADDR PORT KIND [WAIT_MS] | idle ADDR PORT N [-i] [-t MS] [SRC...] | flood ADDR PORT N | hold ADDR PORT MS [SRC|-] [init]\n");
+	if (argc >= 5 && !strcmp(argv[1], "rfc9329"))
+		return do_rfc9329(argv[2], atoi(argv[3]), atoi(argv[4]),
+				  argc > 5 ? argv[5] : IKETCP_STREAM_PREFIX);
+	if (argc == 5 && !strcmp(argv[1], "accept"))
+		return do_accept(argv[2], atoi(argv[3]), atoi(argv[4]));
+	fprintf(stderr, "usage: hostile send ADDR PORT KIND [WAIT_MS] | idle ADDR PORT N [-i] [-t MS] [SRC...] | flood ADDR PORT N | hold ADDR PORT MS [SRC|-] [init] | rfc9329 ADDR PORT MS [PREFIX] | accept ADDR PORT MS\n");
 	return 2;
 }

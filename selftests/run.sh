@@ -15,7 +15,7 @@
 #
 # IKETCP_SANITIZE=1 (make check, selftests/sanitize.sh): the suites that
 # drive iketcpd with fake daemons (IKETCP_SAN_SUITES, default bridge.sh
-# channels.sh hostile.sh daemon.sh) run it and iketcpctl from their
+# channels.sh hostile.sh stream.sh daemon.sh) run it and iketcpctl from their
 # ASan+UBSan build (build/userspace-san); a sanitizer report fails its
 # suite even when its tests passed (a report at exit, a process the test
 # only stopped). bounds.sh keeps the plain build: it measures iketcpd's
@@ -23,7 +23,7 @@
 
 cd "$(dirname "$0")/.." || exit 1
 B=build/selftests
-ALL=(module.sh ulp rfc9329 shim churn nlfuzz bridge.sh channels.sh bounds.sh hostile.sh daemon.sh e2e/iketcp.sh e2e/matrix.sh)
+ALL=(module.sh ulp rfc9329 shim churn nlfuzz bridge.sh channels.sh bounds.sh hostile.sh stream.sh daemon.sh e2e/iketcp.sh e2e/matrix.sh)
 KERNEL_SUITES=(module.sh ulp rfc9329 shim churn nlfuzz e2e/iketcp.sh)
 if [ "${1:-}" = --kernel-suites ]; then
 	shift
@@ -33,7 +33,7 @@ fi
 [ $# -gt 0 ] && ALL=("$@")
 T_PASS=0 T_FAIL=0 T_SKIP=0 T_RUN=0 failed=()
 
-SAN_SUITES=" ${IKETCP_SAN_SUITES:-bridge.sh channels.sh hostile.sh daemon.sh} "
+SAN_SUITES=" ${IKETCP_SAN_SUITES:-bridge.sh channels.sh hostile.sh stream.sh daemon.sh} "
 SAN=$PWD/build/userspace-san
 SAN_DIR=
 if [ "${IKETCP_SANITIZE:-0}" = 1 ]; then

@@ -86,13 +86,19 @@ static void req_add(struct sa *sa, uint32_t msgid, uint32_t conn,
 	*r = (struct sa_req){ .msgid = msgid, .conn = conn, .exch = exch };
 }
 
-/* Which live connection may carry a request of @sa (NULL: a new SA) */
+/* Which live connection may carry a request of @sa (NULL: a new SA). An
+ * RFC 9329 IKE SA our daemon started goes only on its own connection.
+ */
 static struct conn *route_request(struct daemon *d, struct peer *p,
 				  struct sa *sa)
 {
 	struct conn *c = sa ? peer_conn_live(d, p, sa->bound) : NULL;
 
-	return c ? c : p->cur;
+	if (c)
+		return c;
+	if (sa && sa->own_conn)
+		return peer_conn_for_sa(d, p, sa->spi_i);
+	return p->cur;
 }
 
 /* ... and a response to a request that came on @req_conn */
@@ -158,6 +164,21 @@ static void resend_outstanding(struct daemon *d, struct peer *p)
 	}
 }
 
+/* RFC 9329: a message still waiting for the connection of its own IKE SA
+ * opens it (one attempt at a time per peer: the next after this one)
+ */
+static void connect_waiting(struct daemon *d, struct peer *p)
+{
+	for (struct qmsg *q = p->qhead; q; q = q->next) {
+		struct sa *sa = sa_find(d, &p->remote, q->spi_i);
+
+		if (sa && sa->own_conn && !peer_conn_for_sa(d, p, sa->spi_i)) {
+			peer_connect(d, p, sa->spi_i);
+			return;
+		}
+	}
+}
+
 /**
  * bridge_conn_up() - a connection came up: what waited for one that may
  *	carry it goes now
@@ -168,6 +189,8 @@ void bridge_conn_up(struct daemon *d, struct conn *c)
 {
 	flush_queue(d, c->peer);
 	resend_outstanding(d, c->peer);
+	if (c->originator)
+		connect_waiting(d, c->peer);
 }
 
 /**
@@ -200,6 +223,9 @@ static void answered(struct daemon *d, struct sa *sa, struct conn *c,
 		sa_set_authed(d, sa, now);
 	if (!c)
 		return;
+	/* (RFC 9329: ESP follows the connection that earned the SA) */
+	if (sa->authed)
+		peer_esp_carrier(d, c);
 	was_known = c->known;
 	if (later && sa->authed)
 		peer_conn_known(d, c);
@@ -376,6 +402,8 @@ void bridge_captured(struct daemon *d, const struct iketcp_event *ev)
 			p = peer_get(d, &ev->remote, &ev->local);
 		if (p)
 			sa = sa_create(d, p, h.spi_i, h.major, SA_ACTIVE, now);
+		if (sa && phase1 && p->framing == IKETCP_FRAMING_RFC9329)
+			sa->own_conn = true;
 	}
 	/* ... but its answer to a peer's set-up may let the SA move to TCP */
 	if (!sa && r && h.spi_r && ike_is_sa_setup(&h) &&
@@ -515,9 +543,13 @@ void bridge_captured(struct daemon *d, const struct iketcp_event *ev)
 	if (peer_queue(d, p, ev->msg, ev->msg_len, h.spi_i, answer, req_conn,
 		       phase1))
 		return;
-	if (!c && !peer_opened(d, p) && !p->next_connect &&
-	    (p->originator || !p->ever_up || phase1))
-		peer_connect(d, p);
+	if (sa && sa->own_conn) {
+		if (!c && !p->next_connect)
+			peer_connect(d, p, sa->spi_i);
+	} else if (!c && !peer_opened(d, p) && !p->next_connect &&
+		   (p->originator || !p->ever_up || phase1)) {
+		peer_connect(d, p, 0);
+	}
 }
 
 /* Is a UDP socket bound to @port (the IKE daemon)? Cached for 2 s. */
@@ -721,6 +753,9 @@ void bridge_from_tcp(struct daemon *d, const struct iketcp_event *ev)
 			if (h.exchange == IKEV2_IKE_AUTH && sa->state == SA_ACTIVE)
 				sa_set_authed(d, sa, now);
 			sa_out_clear(d, sa);
+			/* (a connection we opened carries its ESP) */
+			if (sa->authed && c->originator)
+				peer_esp_carrier(d, c);
 		}
 	} else {
 		sa->v1_last_msgid = h.msgid;

@@ -5,7 +5,10 @@
  * its previous configuration on reload).
  *
  *   # comment
- *   listen <addr> [port]            TCP listener (default 0.0.0.0 and :: 500)
+ *   listen <addr> [port] [framing raw|rfc9329]
+ *                                   TCP listener (default: 0.0.0.0 and ::,
+ *                                   port 500 raw; port 4500 rfc9329 as
+ *                                   well when a peer rule asks for it)
  *   listen off                      no listener
  *   log-level error|warning|notice|info|debug
  *   retransmit-threshold <n>        "fallback": retransmissions before TCP
@@ -28,7 +31,8 @@
  *   first-message-timeout <seconds> time a new connection has to send one
  *   fast-path on|off                the kernel delivers established SAs'
  *                                   messages itself (default on)
- *   peer <addr>[/<len>] <policy> [port <n>]
+ *   peer <addr>[/<len>] <policy> [port <n>] [framing raw|rfc9329]
+ *                                   (port: 500 raw, 4500 rfc9329 by default)
  */
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -63,6 +67,50 @@ const char *policy_name(enum iketcp_policy p)
 	if ((size_t)p < sizeof(policy_names) / sizeof(*policy_names))
 		return policy_names[p];
 	return "?";
+}
+
+static const char *const framing_names[] = {
+	[IKETCP_FRAMING_RAW] = "raw",
+	[IKETCP_FRAMING_RFC9329] = "rfc9329",
+};
+
+/**
+ * framing_name() - the config keyword of a framing
+ * @framing: enum iketcp_framing
+ *
+ * Return: a static string.
+ */
+const char *framing_name(uint8_t framing)
+{
+	if (framing < sizeof(framing_names) / sizeof(*framing_names) &&
+	    framing_names[framing])
+		return framing_names[framing];
+	return "?";
+}
+
+/**
+ * framing_parse() - a framing keyword
+ * @s: "raw" or "rfc9329"
+ *
+ * Return: enum iketcp_framing, or -1.
+ */
+int framing_parse(const char *s)
+{
+	for (size_t i = 0; i < sizeof(framing_names) / sizeof(*framing_names); i++)
+		if (framing_names[i] && !strcmp(s, framing_names[i]))
+			return i;
+	return -1;
+}
+
+/**
+ * framing_port() - the default TCP port of a framing
+ * @framing: enum iketcp_framing
+ *
+ * Return: 4500 for RFC 9329 (its s4), 500 for the draft's raw framing.
+ */
+uint16_t framing_port(uint8_t framing)
+{
+	return framing == IKETCP_FRAMING_RFC9329 ? 4500 : 500;
 }
 
 /**
@@ -178,11 +226,13 @@ static int parse_line(struct parser *p, struct config *cfg, char **tok, int n)
 	long v;
 
 	if (!strcmp(tok[0], "peer")) {
-		struct cfg_rule r = { .port = 500, .line = p->line };
+		struct cfg_rule r = { .framing = IKETCP_FRAMING_RAW,
+				      .line = p->line };
+		bool port_set = false;
 		int pol;
 
-		if (n != 3 && n != 5) {
-			perr(p, "usage: peer <addr>[/<len>] <policy> [port <n>]");
+		if (n < 3 || n % 2 == 0) {
+			perr(p, "usage: peer <addr>[/<len>] <policy> [port <n>] [framing raw|rfc9329]");
 			return -1;
 		}
 		if (parse_prefix(p, tok[1], &r.prefix, &r.plen))
@@ -194,13 +244,31 @@ static int parse_line(struct parser *p, struct config *cfg, char **tok, int n)
 			return -1;
 		}
 		r.policy = pol;
-		if (n == 5) {
-			if (strcmp(tok[3], "port") || parse_int(tok[4], 1, 65535, &v)) {
-				perr(p, "expected 'port <1..65535>' after the policy");
+		for (int i = 3; i < n; i += 2) {
+			if (!strcmp(tok[i], "port") && !port_set) {
+				if (parse_int(tok[i + 1], 1, 65535, &v)) {
+					perr(p, "bad port '%s' (1..65535)", tok[i + 1]);
+					return -1;
+				}
+				r.port = v;
+				port_set = true;
+			} else if (!strcmp(tok[i], "framing") && i + 1 < n) {
+				int f = framing_parse(tok[i + 1]);
+
+				if (f < 0) {
+					perr(p, "unknown framing '%s' (expected raw or rfc9329)",
+					     tok[i + 1]);
+					return -1;
+				}
+				r.framing = f;
+			} else {
+				perr(p, "expected 'port <1..65535>' or 'framing raw|rfc9329' after the policy, not '%s'",
+				     tok[i]);
 				return -1;
 			}
-			r.port = v;
 		}
+		if (!port_set)
+			r.port = framing_port(r.framing);
 		for (int i = 0; i < cfg->nrules; i++) {
 			const struct cfg_rule *o = &cfg->rules[i];
 
@@ -215,29 +283,50 @@ static int parse_line(struct parser *p, struct config *cfg, char **tok, int n)
 			return -ENOMEM;
 		cfg->rules[cfg->nrules++] = r;
 	} else if (!strcmp(tok[0], "listen")) {
-		struct iketcp_ep ep;
+		struct cfg_listen l = { .framing = IKETCP_FRAMING_RAW };
+		const char *port = NULL;
+		int f;
 
 		if (n == 2 && !strcmp(tok[1], "off")) {
 			cfg->listen_off = true;
 			return 0;
 		}
-		if (n != 2 && n != 3) {
-			perr(p, "usage: listen <addr> [port] | listen off");
+		/* listen <addr> [<port>] [framing raw|rfc9329] */
+		if (n == 3 || n == 5)
+			port = tok[2];
+		if (n < 2 || n > 5 ||
+		    (n >= 4 && strcmp(tok[n - 2], "framing"))) {
+			perr(p, "usage: listen <addr> [<port>] [framing raw|rfc9329] | listen off");
 			return -1;
 		}
-		v = 500;
-		if (n == 3 && parse_int(tok[2], 1, 65535, &v)) {
-			perr(p, "bad port '%s' (1..65535)", tok[2]);
+		if (n >= 4) {
+			f = framing_parse(tok[n - 1]);
+			if (f < 0) {
+				perr(p, "unknown framing '%s' (expected raw or rfc9329)",
+				     tok[n - 1]);
+				return -1;
+			}
+			l.framing = f;
+		}
+		v = framing_port(l.framing);
+		if (port && parse_int(port, 1, 65535, &v)) {
+			perr(p, "bad port '%s' (1..65535)", port);
 			return -1;
 		}
-		if (iketcp_ep_parse(tok[1], v, &ep)) {
+		if (iketcp_ep_parse(tok[1], v, &l.ep)) {
 			perr(p, "'%s' is not an IPv4 or IPv6 address", tok[1]);
 			return -1;
 		}
-		cfg->listens = grow(cfg->listens, cfg->nlistens, sizeof(ep));
+		for (int i = 0; i < cfg->nlistens; i++)
+			if (!ep_addr_cmp(&cfg->listens[i].ep, &l.ep) &&
+			    cfg->listens[i].ep.port == l.ep.port) {
+				perr(p, "duplicate listener %s", ep_str_port(&l.ep));
+				return -1;
+			}
+		cfg->listens = grow(cfg->listens, cfg->nlistens, sizeof(l));
 		if (!cfg->listens)
 			return -ENOMEM;
-		cfg->listens[cfg->nlistens++] = ep;
+		cfg->listens[cfg->nlistens++] = l;
 	} else if (!strcmp(tok[0], "fast-path")) {
 		if (n != 2 || (strcmp(tok[1], "on") && strcmp(tok[1], "off"))) {
 			perr(p, "usage: fast-path on|off");
@@ -368,12 +457,24 @@ int config_parse(const char *path, const char *text, struct config *cfg,
 			return -ENOMEM;
 	}
 	if (!cfg->nlistens && !cfg->listen_off) {
-		cfg->listens = calloc(2, sizeof(*cfg->listens));
+		bool rfc9329 = false;
+
+		for (int i = 0; i < cfg->nrules; i++)
+			if (cfg->rules[i].framing == IKETCP_FRAMING_RFC9329 &&
+			    cfg->rules[i].policy != POL_UDP)
+				rfc9329 = true;
+		cfg->listens = calloc(4, sizeof(*cfg->listens));
 		if (!cfg->listens)
 			return -ENOMEM;
-		iketcp_ep_parse("0.0.0.0", 500, &cfg->listens[0]);
-		iketcp_ep_parse("::", 500, &cfg->listens[1]);
-		cfg->nlistens = 2;
+		for (int i = 0; i < (rfc9329 ? 4 : 2); i++) {
+			struct cfg_listen *l = &cfg->listens[i];
+
+			l->framing = i < 2 ? IKETCP_FRAMING_RAW :
+					     IKETCP_FRAMING_RFC9329;
+			iketcp_ep_parse(i % 2 ? "::" : "0.0.0.0",
+					framing_port(l->framing), &l->ep);
+		}
+		cfg->nlistens = rfc9329 ? 4 : 2;
 	}
 	if (cfg->listen_off && cfg->nlistens) {
 		p.line = 0;

@@ -38,7 +38,9 @@ enum iketcp_policy {
  * @prefix: peer address prefix (port unused)
  * @plen: prefix length
  * @policy: enum iketcp_policy
- * @port: TCP port of the peer's iketcp listener
+ * @port: TCP port of the peer's iketcp listener (default: 500 for the raw
+ *	framing, 4500 for RFC 9329)
+ * @framing: enum iketcp_framing of the connections iketcpd opens to it
  * @line: line number in the file
  */
 struct cfg_rule {
@@ -46,7 +48,18 @@ struct cfg_rule {
 	int plen;
 	enum iketcp_policy policy;
 	uint16_t port;
+	uint8_t framing;
 	int line;
+};
+
+/**
+ * struct cfg_listen - one "listen" line
+ * @ep: address and port
+ * @framing: enum iketcp_framing of the connections it accepts
+ */
+struct cfg_listen {
+	struct iketcp_ep ep;
+	uint8_t framing;
 };
 
 /**
@@ -54,9 +67,10 @@ struct cfg_rule {
  * @path: the file
  * @rules: peer rules
  * @nrules: how many
- * @listens: TCP listeners (address and port)
- * @nlistens: how many; the default (0.0.0.0 and :: port 500) when none
- *	is configured, unless @listen_off
+ * @listens: TCP listeners (address, port, framing)
+ * @nlistens: how many; when none is configured (and not @listen_off):
+ *	0.0.0.0 and :: port 500 in the raw framing, and when a rule asks for
+ *	RFC 9329 also 0.0.0.0 and :: port 4500 in it
  * @listen_off: "listen off": no listener (initiator-only gateway)
  * @log_level: syslog level
  * @retransmit_threshold: retransmissions before "fallback" moves to TCP
@@ -83,7 +97,7 @@ struct config {
 	char path[PATH_MAX];
 	struct cfg_rule *rules;
 	int nrules;
-	struct iketcp_ep *listens;
+	struct cfg_listen *listens;
 	int nlistens;
 	bool listen_off;
 	int log_level;
@@ -114,5 +128,8 @@ const struct cfg_rule *config_lookup(const struct config *cfg,
 				     const struct iketcp_ep *addr);
 const char *policy_name(enum iketcp_policy p);
 int policy_parse(const char *s);
+const char *framing_name(uint8_t framing);
+int framing_parse(const char *s);
+uint16_t framing_port(uint8_t framing);
 
 #endif /* IKETCP_CONFIG_H */

@@ -60,6 +60,7 @@ struct out {
 	size_t cap;
 	bool json;
 	bool first;
+	struct daemon *d;
 };
 
 __attribute__((format(printf, 2, 3)))
@@ -121,7 +122,8 @@ static void put_peer(struct peer *p, void *arg)
 		    "\"tcp_out\":%llu,\"tcp_in\":%llu,\"udp_out\":%llu,\"suppressed\":%llu,"
 		    "\"resent\":%llu,\"connects\":%llu,\"accepts\":%llu,"
 		    "\"connect_failures\":%llu,\"dropped\":%llu,\"sas\":%d,"
-		    "\"half_open\":%d,\"outstanding\":%d}",
+		    "\"half_open\":%d,\"outstanding\":%d,\"framing\":\"%s\","
+		    "\"esp_conn\":%u,\"conns\":[",
 		    o->first ? "" : ",", r, l, peer_state(p),
 		    p->cur ? p->cur->id : 0, p->originator ? "us" : "peer",
 		    p->gen, p->qlen, p->fallback_tcp ? "true" : "false",
@@ -131,7 +133,16 @@ static void put_peer(struct peer *p, void *arg)
 		    (unsigned long long)s->resent, (unsigned long long)s->connects,
 		    (unsigned long long)s->accepts,
 		    (unsigned long long)s->connect_failures,
-		    (unsigned long long)s->dropped, p->nsas, p->nhalf, p->nout);
+		    (unsigned long long)s->dropped, p->nsas, p->nhalf, p->nout,
+		    framing_name(p->framing), p->esp_conn);
+		for (const struct conn *c = p->conns; c; c = c->next)
+			put(o, "%s{\"id\":%u,\"framing\":\"%s\",\"opened_by\":\"%s\","
+			    "\"for_sa\":\"%016llx\",\"known\":%s}",
+			    c == p->conns ? "" : ",", c->id,
+			    framing_name(c->framing), c->originator ? "us" : "peer",
+			    (unsigned long long)c->for_spi,
+			    c->known ? "true" : "false");
+		put(o, "]}");
 	} else {
 		put(o, "peer %s: %s", r, peer_state(p));
 		if (p->cur && p->cur->id)
@@ -144,8 +155,35 @@ static void put_peer(struct peer *p, void *arg)
 		    (unsigned long long)s->suppressed,
 		    (unsigned long long)s->resent, p->qlen,
 		    (unsigned long long)s->dropped);
+		for (const struct conn *c = p->conns; c; c = c->next) {
+			put(o, "  conn %u: %s, opened by %s", c->id,
+			    framing_name(c->framing),
+			    c->originator ? "us" : "the peer");
+			if (c->for_spi)
+				put(o, ", for IKE SA %016llx",
+				    (unsigned long long)c->for_spi);
+			put(o, "%s%s%s\n", c->known ? ", known" : "",
+			    c->id && c->id == p->esp_conn ? ", carries ESP" : "",
+			    !c->id ? ", not attached yet" : "");
+		}
 	}
 	o->first = false;
+}
+
+/* IKE SAs and the connection each is bound to (text output) */
+static void put_sa(struct sa *sa, void *arg)
+{
+	struct out *o = arg;
+	char r[64];
+
+	if (!sa->bound && !sa->own_conn)
+		return;
+	put(o, "sa %016llx peer %s: IKEv%u, %s, conn %u\n",
+	    (unsigned long long)sa->spi_i, addr_s(&sa->peer, r, sizeof(r)),
+	    sa->major, sa->authed ? "authenticated" : "not authenticated",
+	    sa->bound ? sa->bound :
+	    (peer_conn_for_sa(o->d, sa->p, sa->spi_i) ?
+	     peer_conn_for_sa(o->d, sa->p, sa->spi_i)->id : 0));
 }
 
 static void status(struct daemon *d, struct out *o)
@@ -165,9 +203,11 @@ static void status(struct daemon *d, struct out *o)
 		for (int i = 0; i < d->cfg.nrules; i++) {
 			const struct cfg_rule *r = &d->cfg.rules[i];
 
-			put(o, "%s{\"peer\":\"%s/%d\",\"policy\":\"%s\",\"port\":%u,\"line\":%d}",
+			put(o, "%s{\"peer\":\"%s/%d\",\"policy\":\"%s\",\"port\":%u,"
+			    "\"framing\":\"%s\",\"line\":%d}",
 			    i ? "," : "", addr_s(&r->prefix, a, sizeof(a)),
-			    r->plen, policy_name(r->policy), r->port, r->line);
+			    r->plen, policy_name(r->policy), r->port,
+			    framing_name(r->framing), r->line);
 		}
 		put(o, "],\"counters\":{\"captured\":%llu,\"to_tcp\":%llu,\"to_udp\":%llu,"
 		    "\"from_tcp\":%llu,\"injected\":%llu,\"inject_errors\":%llu,"
@@ -176,7 +216,8 @@ static void status(struct daemon *d, struct out *o)
 		    "\"fast_added\":%llu,\"fast_ended\":%llu,\"evicted\":%llu,"
 		    "\"idle_closed\":%llu,\"half_open_refused\":%llu,"
 		    "\"sas_expired\":%llu,\"sas_evicted\":%llu,"
-		    "\"peers_freed\":%llu,\"unrouted\":%llu},"
+		    "\"peers_freed\":%llu,\"unrouted\":%llu,\"bad_prefix\":%llu,"
+		    "\"esp_routed\":%llu},"
 		    "\"sas\":%d,\"half_open\":%d,\"outstanding\":%d,"
 		    "\"npeers\":%d,\"accepted\":%d,\"peers\":[",
 		    (unsigned long long)s->captured, (unsigned long long)s->to_tcp,
@@ -196,7 +237,9 @@ static void status(struct daemon *d, struct out *o)
 		    (unsigned long long)s->sas_expired,
 		    (unsigned long long)s->sas_evicted,
 		    (unsigned long long)s->peers_freed,
-		    (unsigned long long)s->unrouted, d->nsas,
+		    (unsigned long long)s->unrouted,
+		    (unsigned long long)s->bad_prefix,
+		    (unsigned long long)s->esp_routed, d->nsas,
 		    d->sa_lru[SA_HALF_OPEN].n, d->nout, d->npeers, d->naccepted);
 		o->first = true;
 		peer_for_each(d, put_peer, o);
@@ -208,21 +251,25 @@ static void status(struct daemon *d, struct out *o)
 	for (int i = 0; i < d->cfg.nrules; i++) {
 		const struct cfg_rule *r = &d->cfg.rules[i];
 
-		put(o, "policy %s/%d %s (tcp port %u, line %d)\n",
+		put(o, "policy %s/%d %s (tcp port %u, %s framing, line %d)\n",
 		    addr_s(&r->prefix, a, sizeof(a)), r->plen,
-		    policy_name(r->policy), r->port, r->line);
+		    policy_name(r->policy), r->port,
+		    framing_name(r->framing), r->line);
 	}
-	put(o, "counters: captured %llu (tcp %llu, udp %llu), from tcp %llu, injected %llu (errors %llu), refused %llu, limited %llu, rate-dropped %llu, first-refused %llu, overruns %llu, bad %llu, fast path added %llu ended %llu; %d IKE SAs\n",
+	put(o, "counters: captured %llu (tcp %llu, udp %llu), from tcp %llu, injected %llu (errors %llu), refused %llu, limited %llu, rate-dropped %llu, first-refused %llu, bad-prefix %llu, esp-routed %llu, overruns %llu, bad %llu, fast path added %llu ended %llu; %d IKE SAs\n",
 	    (unsigned long long)s->captured, (unsigned long long)s->to_tcp,
 	    (unsigned long long)s->to_udp, (unsigned long long)s->from_tcp,
 	    (unsigned long long)s->injected, (unsigned long long)s->inject_errors,
 	    (unsigned long long)s->refused, (unsigned long long)s->limited,
 	    (unsigned long long)s->rate_dropped,
-	    (unsigned long long)s->first_refused, (unsigned long long)s->enobufs,
+	    (unsigned long long)s->first_refused,
+	    (unsigned long long)s->bad_prefix,
+	    (unsigned long long)s->esp_routed, (unsigned long long)s->enobufs,
 	    (unsigned long long)s->bad_msgs,
 	    (unsigned long long)s->fast_added,
 	    (unsigned long long)s->fast_ended, d->nsas);
 	peer_for_each(d, put_peer, o);
+	sa_for_each(d, put_sa, o);
 }
 
 /**
@@ -332,7 +379,7 @@ void ctl_serve(struct daemon *d, int lfd)
 
 static void client_answer(struct daemon *d, struct ctl_client *c)
 {
-	struct out o = { .cap = 4096 };
+	struct out o = { .cap = 4096, .d = d };
 
 	c->req[c->reqlen] = 0;
 	c->req[strcspn(c->req, "\r\n")] = 0;

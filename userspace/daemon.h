@@ -43,6 +43,11 @@ struct src;
  * @lru_prev: accepted strangers, least recently active first (eviction)
  * @lru_next: see @lru_prev
  * @in_lru: on that list
+ * @framing: enum iketcp_framing
+ * @prefix_got: RFC 9329, accepted: bytes of the stream prefix read so
+ *	far (the ULP is attached once all IKETCP_STREAM_PREFIX_LEN are there)
+ * @for_spi: RFC 9329, opened by us: the IKE SA it was opened for (its
+ *	initiator SPI), 0 for none
  */
 struct conn {
 	int fd;
@@ -64,6 +69,9 @@ struct conn {
 	struct conn *lru_prev;
 	struct conn *lru_next;
 	bool in_lru;
+	uint8_t framing;
+	uint8_t prefix_got;
+	uint64_t for_spi;
 };
 
 /**
@@ -117,6 +125,9 @@ struct peer_stats {
  * @remote: its address (port unused)
  * @local: our address used with it (port unused)
  * @tcp_port: its iketcp TCP port
+ * @framing: enum iketcp_framing of the connections we open to it
+ * @esp_conn: RFC 9329: the connection that carries its ESP (kernel ESP
+ *	route), 0 for none
  * @conns: its connections (newest first)
  * @cur: the connection a new IKE SA's first request would take now (a
  *	live one we opened, else an accepted one that earned an
@@ -127,6 +138,7 @@ struct peer_stats {
  * @fallback_tcp: "fallback" policy moved it to TCP
  * @fallback_until: ... until then (ms; renewed while TCP carries traffic)
  * @next_connect: earliest next connection attempt (ms), 0: none planned
+ * @connect_spi: RFC 9329: the IKE SA that attempt is for (0: none)
  * @backoff_ms: current reconnect back-off
  * @last_activity: last IKE message to or from it (ms)
  * @qhead: messages waiting for a connection
@@ -149,6 +161,8 @@ struct peer {
 	struct iketcp_ep remote;
 	struct iketcp_ep local;
 	uint16_t tcp_port;
+	uint8_t framing;
+	uint32_t esp_conn;
 	struct conn *conns;
 	struct conn *cur;
 	bool originator;
@@ -157,6 +171,7 @@ struct peer {
 	bool fallback_tcp;
 	long long fallback_until;
 	long long next_connect;
+	uint64_t connect_spi;
 	long long backoff_ms;
 	long long last_activity;
 	struct qmsg *qhead;
@@ -237,6 +252,8 @@ struct sa_req {
  *	its retransmissions (never the message itself)
  * @udp_len: its length
  * @udp_sends: how often the daemon sent it
+ * @own_conn: RFC 9329: our daemon started it, so it has a connection of
+ *	its own (peer_conn_for_sa()), which no other IKE SA shares
  * @fp_conn: connection whose kernel fast path delivers this SA's messages
  *	(fastpath.c), 0: none
  * @fp_refused: connection that refused a fast path entry for it
@@ -289,6 +306,7 @@ struct sa {
 	uint64_t udp_hash;
 	uint32_t udp_len;
 	int udp_sends;
+	bool own_conn;
 	uint32_t fp_conn;
 	uint32_t fp_refused;
 	bool fp_queued;
@@ -324,6 +342,9 @@ struct sa {
  * @peers_freed: idle peers forgotten
  * @unrouted: messages of the daemon that no connection may carry yet
  *	(queued until one earns the SA)
+ * @bad_prefix: accepted RFC 9329 connections closed for a wrong stream
+ *	prefix
+ * @esp_routed: RFC 9329 connections made the carrier of a peer's ESP
  */
 struct daemon_stats {
 	uint64_t captured;
@@ -347,6 +368,8 @@ struct daemon_stats {
 	uint64_t sas_evicted;
 	uint64_t peers_freed;
 	uint64_t unrouted;
+	uint64_t bad_prefix;
+	uint64_t esp_routed;
 };
 
 /**
@@ -378,6 +401,7 @@ struct sa_list {
  * @nfp_pending: how many
  * @fp_pending_cap: room in @fp_pending
  * @listen_fds: TCP listeners
+ * @listen_framing: their framing (enum iketcp_framing), by index
  * @nlisten: how many
  * @naccepted: accepted connections open now
  * @srcs: tsearch tree of struct src (accepted connections per source)
@@ -409,6 +433,7 @@ struct daemon {
 	int nfp_pending;
 	int fp_pending_cap;
 	int *listen_fds;
+	uint8_t *listen_framing;
 	int nlisten;
 	int naccepted;
 	void *srcs;
@@ -435,7 +460,11 @@ void peer_for_each(struct daemon *d, void (*fn)(struct peer *p, void *arg),
 int peer_listen(struct daemon *d);
 void peer_unlisten(struct daemon *d);
 void peer_accept(struct daemon *d, int lfd);
-void peer_connect(struct daemon *d, struct peer *p);
+void peer_prefix_read(struct daemon *d, struct conn *c);
+void peer_connect(struct daemon *d, struct peer *p, uint64_t for_spi);
+void peer_esp_carrier(struct daemon *d, struct conn *c);
+struct conn *peer_conn_for_sa(struct daemon *d, struct peer *p,
+			      uint64_t spi_i);
 void peer_connect_done(struct daemon *d, struct conn *c);
 void peer_attached(struct daemon *d, const struct iketcp_event *ev);
 void peer_ended(struct daemon *d, const struct iketcp_event *ev);

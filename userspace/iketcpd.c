@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * iketcpd - carries an unmodified UDP IKE daemon's traffic to selected
- * peers over TCP port 500 (draft-nir-ipsecme-ike-tcp), through the iketcp
- * kernel module. This file: options, start-up, the event loop, signals.
+ * peers over TCP (draft-nir-ipsecme-ike-tcp on port 500, or RFC 9329 on
+ * 4500 with ESP in the stream), through the iketcp kernel module. This file: options, start-up, the event loop, signals.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -20,6 +20,7 @@
 
 #include <systemd/sd-daemon.h>
 
+#include "addr.h"
 #include "daemon.h"
 #include "log.h"
 
@@ -49,8 +50,10 @@ static void usage(FILE *f)
 	fprintf(f,
 		"Usage: iketcpd [OPTIONS]\n"
 		"\n"
-		"Carry the local IKE daemon's traffic to selected peers over TCP port 500\n"
-		"(IKE over TCP, draft-nir-ipsecme-ike-tcp) through the iketcp kernel module.\n"
+		"Carry the local IKE daemon's traffic to selected peers over TCP through the\n"
+		"iketcp kernel module: raw IKE over TCP port 500 (draft-nir-ipsecme-ike-tcp),\n"
+		"or RFC 9329 on TCP 4500 with the peer's ESP in the same stream (iketcpd.conf:\n"
+		"'framing rfc9329').\n"
 		"The IKE daemon (strongSwan, libreswan, ...) is not modified: it keeps\n"
 		"talking UDP 500/4500.\n"
 		"\n"
@@ -130,7 +133,9 @@ static bool listens_same(const struct config *a, const struct config *b)
 	if (a->nlistens != b->nlistens)
 		return false;
 	for (int i = 0; i < a->nlistens; i++)
-		if (memcmp(&a->listens[i], &b->listens[i], sizeof(a->listens[i])))
+		if (ep_addr_cmp(&a->listens[i].ep, &b->listens[i].ep) ||
+		    a->listens[i].ep.port != b->listens[i].ep.port ||
+		    a->listens[i].framing != b->listens[i].framing)
 			return false;
 	return true;
 }
@@ -140,6 +145,7 @@ static void update_port(struct peer *p, void *arg)
 	const struct cfg_rule *r = config_lookup(arg, &p->remote);
 
 	p->tcp_port = r ? r->port : 500;
+	p->framing = r ? r->framing : IKETCP_FRAMING_RAW;
 }
 
 static void reload(struct daemon *d, const char *path, int log_override)
@@ -323,6 +329,9 @@ static void on_fd(struct daemon *d, enum ev_kind kind, int fd, void *ptr,
 		break;
 	case EV_CONNECT:
 		peer_connect_done(d, ptr);
+		break;
+	case EV_PREFIX:
+		peer_prefix_read(d, ptr);
 		break;
 	case EV_CTL:
 		ctl_serve(d, fd);

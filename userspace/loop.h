@@ -16,6 +16,7 @@ enum ev_kind {
 	EV_NL,
 	EV_LISTEN,
 	EV_CONNECT,
+	EV_PREFIX,
 	EV_SIGNAL,
 	EV_TIMER,
 	EV_CTL,

@@ -1,9 +1,18 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * peer.c - TCP connections between gateways: listen on TCP 500, connect on
- * demand, attach the iketcp ULP, reconnect when a connection we opened
- * drops (only the opener reopens, and only while there is something to
- * carry), queue messages while no connection may carry them.
+ * peer.c - TCP connections between gateways: listen (TCP 500 for the
+ * draft's raw framing, 4500 for RFC 9329), connect on demand, attach the
+ * iketcp ULP of the connection's framing, reconnect when a connection we
+ * opened drops (only the opener reopens, and only while there is something
+ * to carry), queue messages while no connection may carry them.
+ *
+ * RFC 9329 (s3, s6): the Originator writes the "IKETCP" stream prefix in
+ * one segment before anything else (libreswan's responder reads it with
+ * one read()); an accepted connection is attached only once its whole
+ * prefix is there and right (first-message-timeout for it), so the module
+ * never sees a stream without one. Each IKE SA our daemon starts gets a
+ * connection of its own (no two IKE SAs share one, s6), and the connection
+ * that last earned the peer's traffic carries its ESP (peer_esp_carrier()).
  *
  * IKE's own transport never goes through IPsec: every socket gets an allow
  * policy for both directions (IP_XFRM_POLICY / IPV6_XFRM_POLICY, as IKE
@@ -131,6 +140,7 @@ struct peer *peer_get(struct daemon *d, const struct iketcp_ep *remote,
 	p->local.port = 0;
 	r = config_lookup(&d->cfg, remote);
 	p->tcp_port = r ? r->port : 500;
+	p->framing = r ? r->framing : IKETCP_FRAMING_RAW;
 	p->last_activity = now_ms();
 	p->natt_obs = -1;
 	if (!tsearch(p, &d->peers, peer_cmp)) {
@@ -218,6 +228,68 @@ struct conn *peer_opened(struct daemon *d, struct peer *p)
 		if (c->originator && c->id)
 			return c;
 	return NULL;
+}
+
+/**
+ * peer_conn_for_sa() - the connection we opened for an IKE SA (RFC 9329:
+ *	each IKE SA our daemon starts has its own)
+ * @d: daemon
+ * @p: the peer
+ * @spi_i: the SA's initiator SPI
+ *
+ * Return: the live connection, or NULL (none, or not attached yet).
+ */
+struct conn *peer_conn_for_sa(struct daemon *d, struct peer *p,
+			      uint64_t spi_i)
+{
+	(void)d;
+	for (struct conn *c = p->conns; c; c = c->next)
+		if (c->originator && c->id && c->for_spi == spi_i)
+			return c;
+	return NULL;
+}
+
+/**
+ * peer_esp_carrier() - make an RFC 9329 connection the carrier of its
+ *	peer's ESP (the kernel takes the peer's ESP at LOCAL_OUT and writes
+ *	it to this connection; the latest carrier wins)
+ * @d: daemon
+ * @c: the connection (attached); nothing happens for the raw framing
+ *
+ * Called for a connection we opened to the peer's address, and for an
+ * accepted one once it earned an authenticated SA (or when the peer has
+ * no carrier at all: nothing is taken from a working one).
+ */
+void peer_esp_carrier(struct daemon *d, struct conn *c)
+{
+	struct peer *p = c->peer;
+	int err;
+
+	if (c->framing != IKETCP_FRAMING_RFC9329 || !c->id ||
+	    p->esp_conn == c->id)
+		return;
+	err = iketcp_nl_conn_set_esp(&d->cmd, c->id, true);
+	if (err) {
+		if (err != -ENOTCONN)
+			log_rl(LOG_WARNING, "peer %s: connection %u cannot carry ESP: %s",
+			       ep_str(&p->remote), c->id, d->cmd.err);
+		return;
+	}
+	p->esp_conn = c->id;
+	d->stats.esp_routed++;
+	log_rl(LOG_INFO, "peer %s: ESP now on connection %u", ep_str(&p->remote),
+	       c->id);
+}
+
+/* The carrier closed: the peer's ESP goes to a connection that earned it */
+static void esp_carrier_gone(struct daemon *d, struct peer *p)
+{
+	for (struct conn *c = p->conns; c; c = c->next)
+		if (c->id && c->framing == IKETCP_FRAMING_RFC9329 &&
+		    (c->originator || c->known)) {
+			peer_esp_carrier(d, c);
+			return;
+		}
 }
 
 /**
@@ -346,6 +418,10 @@ static void conn_free(struct daemon *d, struct conn *c)
 			*pp = c->next;
 			break;
 		}
+	if (c->id && p->esp_conn == c->id) {
+		p->esp_conn = 0;	/* (the kernel drops its route at close) */
+		esp_carrier_gone(d, p);
+	}
 	if (!c->originator) {
 		d->naccepted--;
 		lru_unlink(d, c);
@@ -374,10 +450,12 @@ static void peer_set_originator(struct daemon *d, struct peer *p, bool us)
 	p->originator = us;
 }
 
-static void peer_schedule(struct daemon *d, struct peer *p, bool failed)
+static void peer_schedule(struct daemon *d, struct peer *p, bool failed,
+			  uint64_t for_spi)
 {
 	long long now = now_ms();
 
+	p->connect_spi = for_spi;
 	if (failed) {
 		p->backoff_ms = p->backoff_ms ? p->backoff_ms * 2 : BACKOFF_MIN_MS;
 		if (p->backoff_ms > d->cfg.reconnect_max * 1000LL)
@@ -469,14 +547,25 @@ static int sock_setup(int fd, int family)
 	return sock_bypass_ipsec(fd, family);
 }
 
-/* Hand the socket to the kernel; the attach notification tells its id. */
+/* Hand the socket to the kernel; the attach notification tells its id.
+ * An RFC 9329 Originator writes the stream prefix first, in one segment.
+ */
 static int conn_attach(struct conn *c)
 {
+	bool rfc9329 = c->framing == IKETCP_FRAMING_RFC9329;
+	const char *ulp = rfc9329 ? IKETCP_ULP_NAME_RFC9329 : IKETCP_ULP_NAME;
 	struct stat st;
 
-	if (setsockopt(c->fd, IPPROTO_TCP, TCP_ULP, "iketcp", 6)) {
-		log_rl(LOG_ERR, "peer %s: attaching the iketcp ULP failed: %s%s",
-		       ep_str(&c->peer->remote), strerror(errno),
+	if (rfc9329 && c->originator &&
+	    send(c->fd, IKETCP_STREAM_PREFIX, IKETCP_STREAM_PREFIX_LEN,
+		 MSG_NOSIGNAL | MSG_DONTWAIT) != IKETCP_STREAM_PREFIX_LEN) {
+		log_rl(LOG_WARNING, "peer %s: writing the RFC 9329 stream prefix failed: %s",
+		       ep_str(&c->peer->remote), strerror(errno));
+		return -1;
+	}
+	if (setsockopt(c->fd, IPPROTO_TCP, TCP_ULP, ulp, strlen(ulp))) {
+		log_rl(LOG_ERR, "peer %s: attaching the %s ULP failed: %s%s",
+		       ep_str(&c->peer->remote), ulp, strerror(errno),
 		       errno == ENOENT ? " (is the iketcp module loaded?)" : "");
 		return -1;
 	}
@@ -497,10 +586,14 @@ int peer_listen(struct daemon *d)
 	int ok = 0;
 
 	d->listen_fds = calloc(d->cfg.nlistens + 1, sizeof(int));
-	if (!d->listen_fds)
+	d->listen_framing = calloc(d->cfg.nlistens + 1, 1);
+	if (!d->listen_fds || !d->listen_framing) {
+		free(d->listen_fds);
+		d->listen_fds = NULL;
 		return -1;
+	}
 	for (int i = 0; i < d->cfg.nlistens; i++) {
-		const struct iketcp_ep *ep = &d->cfg.listens[i];
+		const struct iketcp_ep *ep = &d->cfg.listens[i].ep;
 		struct sockaddr_storage ss;
 		socklen_t sl = ep_to_sockaddr(ep, ep->port, &ss);
 		int fd, one = 1;
@@ -519,8 +612,10 @@ int peer_listen(struct daemon *d)
 			close(fd);
 			goto fail;
 		}
+		d->listen_framing[d->nlisten] = d->cfg.listens[i].framing;
 		d->listen_fds[d->nlisten++] = fd;
-		log_info("listening on TCP %s", ep_str_port(ep));
+		log_info("listening on TCP %s (%s framing)", ep_str_port(ep),
+			 framing_name(d->cfg.listens[i].framing));
 		ok++;
 		continue;
 fail:
@@ -548,7 +643,9 @@ void peer_unlisten(struct daemon *d)
 		close(d->listen_fds[i]);
 	}
 	free(d->listen_fds);
+	free(d->listen_framing);
 	d->listen_fds = NULL;
+	d->listen_framing = NULL;
 	d->nlisten = 0;
 }
 
@@ -647,6 +744,11 @@ evict:
  */
 void peer_accept(struct daemon *d, int lfd)
 {
+	uint8_t framing = IKETCP_FRAMING_RAW;
+
+	for (int i = 0; i < d->nlisten; i++)
+		if (d->listen_fds[i] == lfd)
+			framing = d->listen_framing[i];
 	for (int budget = 64; budget--;) {
 		struct sockaddr_storage rs, ls;
 		socklen_t rl = sizeof(rs), ll = sizeof(ls);
@@ -700,23 +802,70 @@ void peer_accept(struct daemon *d, int lfd)
 		s->conns = c;
 		s->n++;
 		lru_append(d, c);
-		if (sock_setup(fd, remote.family) || conn_attach(c)) {
+		c->framing = framing;
+		/* RFC 9329: attached once its stream prefix is read */
+		if (sock_setup(fd, remote.family) ||
+		    (framing == IKETCP_FRAMING_RFC9329 ?
+		     loop_add(d, fd, EPOLLIN, EV_PREFIX, c) : conn_attach(c))) {
 			conn_free(d, c);
 			continue;
 		}
 		peer_set_originator(d, p, false);
 		p->stats.accepts++;
-		log_rl(LOG_INFO, "peer %s: connection accepted (port %u)",
-		       ep_str(&remote), remote.port);
+		log_rl(LOG_INFO, "peer %s: connection accepted (port %u, %s framing)",
+		       ep_str(&remote), remote.port, framing_name(framing));
 	}
+}
+
+/**
+ * peer_prefix_read() - an accepted RFC 9329 connection has data: read
+ *	its stream prefix, attach the ULP once it is complete
+ * @d: daemon
+ * @c: the connection (in the loop as EV_PREFIX)
+ *
+ * Nothing but the prefix is read: what follows stays in the socket for
+ * the module. A wrong prefix, or a stream that ends first, closes the
+ * connection (RFC 9329 s4); one that does not come within
+ * first-message-timeout is closed by peer_tick().
+ */
+void peer_prefix_read(struct daemon *d, struct conn *c)
+{
+	char buf[IKETCP_STREAM_PREFIX_LEN];
+	ssize_t n;
+
+	n = recv(c->fd, buf, IKETCP_STREAM_PREFIX_LEN - c->prefix_got,
+		 MSG_DONTWAIT);
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return;
+	if (n <= 0) {
+		log_rl(LOG_INFO, "peer %s: connection ended before its RFC 9329 stream prefix%s%s",
+		       ep_str(&c->peer->remote), n ? ": " : "",
+		       n ? strerror(errno) : "");
+		conn_free(d, c);
+		return;
+	}
+	if (memcmp(buf, IKETCP_STREAM_PREFIX + c->prefix_got, n)) {
+		d->stats.bad_prefix++;
+		log_rl(LOG_NOTICE, "peer %s: connection does not begin with the RFC 9329 stream prefix, closing",
+		       ep_str(&c->peer->remote));
+		conn_free(d, c);
+		return;
+	}
+	c->prefix_got += n;
+	if (c->prefix_got < IKETCP_STREAM_PREFIX_LEN)
+		return;
+	loop_del(d, c->fd);
+	if (conn_attach(c))
+		conn_free(d, c);
 }
 
 /**
  * peer_connect() - open a connection to a peer (non-blocking)
  * @d: daemon
  * @p: the peer
+ * @for_spi: RFC 9329: the IKE SA the connection is for, 0 for none
  */
-void peer_connect(struct daemon *d, struct peer *p)
+void peer_connect(struct daemon *d, struct peer *p, uint64_t for_spi)
 {
 	struct sockaddr_storage ss;
 	struct conn *c;
@@ -727,11 +876,14 @@ void peer_connect(struct daemon *d, struct peer *p)
 		if (c->connecting)
 			return;	/* one attempt at a time */
 	p->next_connect = 0;
+	p->connect_spi = 0;
+	if (p->framing != IKETCP_FRAMING_RFC9329)
+		for_spi = 0;
 	fd = socket(p->remote.family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0) {
 		log_rl(LOG_ERR, "peer %s: socket: %s", ep_str(&p->remote),
 		       strerror(errno));
-		peer_schedule(d, p, true);
+		peer_schedule(d, p, true, for_spi);
 		return;
 	}
 	if (p->remote.family == AF_INET)
@@ -744,7 +896,7 @@ void peer_connect(struct daemon *d, struct peer *p)
 		       ep_str(&p->remote), ep_str(&p->local), strerror(errno));
 		close(fd);
 		p->stats.connect_failures++;
-		peer_schedule(d, p, true);
+		peer_schedule(d, p, true, for_spi);
 		return;
 	}
 	sl = ep_to_sockaddr(&p->remote, p->tcp_port, &ss);
@@ -754,6 +906,8 @@ void peer_connect(struct daemon *d, struct peer *p)
 		return;
 	}
 	c->connecting = true;
+	c->framing = p->framing;
+	c->for_spi = for_spi;
 	peer_set_originator(d, p, true);
 	p->stats.connects++;
 	if ((connect(fd, (void *)&ss, sl) && errno != EINPROGRESS) ||
@@ -763,19 +917,35 @@ void peer_connect(struct daemon *d, struct peer *p)
 		c->connecting = false;
 		conn_free(d, c);
 		p->stats.connect_failures++;
-		peer_schedule(d, p, true);
+		peer_schedule(d, p, true, for_spi);
 		return;
 	}
-	log_rl(LOG_INFO, "peer %s: connecting to TCP port %u", ep_str(&p->remote),
-	       p->tcp_port);
+	log_rl(LOG_INFO, "peer %s: connecting to TCP port %u (%s framing)",
+	       ep_str(&p->remote), p->tcp_port, framing_name(c->framing));
+}
+
+/*
+ * Is a reconnect wanted? Something to carry (peer_wants_conn()), or, for
+ * RFC 9329, an authenticated IKE SA with the peer whose ESP has no
+ * carrier (state survives a dropped connection, RFC 9329 s6.1), until
+ * idle-timeout passes without any IKE message.
+ */
+static bool wants_reconnect(struct daemon *d, struct peer *p, long long now)
+{
+	if (peer_wants_conn(d, p, now))
+		return true;
+	return p->framing == IKETCP_FRAMING_RFC9329 && !p->esp_conn &&
+	       sa_addr_known(d, &p->remote) &&
+	       (!d->cfg.idle_timeout ||
+		now - p->last_activity < d->cfg.idle_timeout * 1000LL);
 }
 
 /* a connect attempt failed: try again later while there is something to carry */
-static void connect_failed(struct daemon *d, struct peer *p)
+static void connect_failed(struct daemon *d, struct peer *p, uint64_t for_spi)
 {
 	p->stats.connect_failures++;
-	if (peer_wants_conn(d, p, now_ms())) {
-		peer_schedule(d, p, true);
+	if (wants_reconnect(d, p, now_ms())) {
+		peer_schedule(d, p, true, for_spi);
 	} else {
 		p->next_connect = 0;
 		log_info("peer %s: nothing to carry any more, not reconnecting",
@@ -793,19 +963,20 @@ void peer_connect_done(struct daemon *d, struct conn *c)
 	struct peer *p = c->peer;
 	int err = 0;
 	socklen_t el = sizeof(err);
+	uint64_t for_spi = c->for_spi;
 
 	if (getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &el) || err) {
 		log_rl(LOG_WARNING, "peer %s: connect to TCP port %u failed: %s",
 		       ep_str(&p->remote), p->tcp_port, strerror(err ?: errno));
 		conn_free(d, c);
-		connect_failed(d, p);
+		connect_failed(d, p, for_spi);
 		return;
 	}
 	loop_del(d, c->fd);
 	if (conn_attach(c)) {
 		/* (no longer in the loop: an ordinary free) */
 		conn_free(d, c);
-		connect_failed(d, p);
+		connect_failed(d, p, for_spi);
 		return;
 	}
 	log_rl(LOG_INFO, "peer %s: connected", ep_str(&p->remote));
@@ -859,6 +1030,13 @@ void peer_attached(struct daemon *d, const struct iketcp_event *ev)
 			log_debug("conn %u: no first-message limit: %s", c->id,
 				  strerror(-err));
 	}
+	/* RFC 9329: ESP goes on a connection we opened to the peer at once
+	 * (a reconnect restores the tunnel), on an accepted one only when
+	 * the peer has no carrier (else once it earned an SA: bridge.c)
+	 */
+	if (c->framing == IKETCP_FRAMING_RFC9329 &&
+	    (c->originator || !p->esp_conn) && sa_addr_known(d, &ev->remote))
+		peer_esp_carrier(d, c);
 	bridge_conn_up(d, c);
 }
 
@@ -871,13 +1049,16 @@ void peer_attached(struct daemon *d, const struct iketcp_event *ev)
 void peer_ended(struct daemon *d, const struct iketcp_event *ev)
 {
 	struct conn *c = peer_conn_by_id(d, ev->conn_id);
-	bool ours, short_lived;
+	bool ours, short_lived, rfc9329;
+	uint64_t for_spi;
 	struct peer *p;
 
 	if (!c)
 		return;
 	p = c->peer;
 	ours = c->originator;
+	rfc9329 = c->framing == IKETCP_FRAMING_RFC9329;
+	for_spi = c->for_spi;
 	/* a connection that dies young is retried with back-off */
 	short_lived = now_ms() - c->started < 5000 ||
 		      ev->reason >= IKETCP_REASON_LEN_SHORT;
@@ -885,13 +1066,15 @@ void peer_ended(struct daemon *d, const struct iketcp_event *ev)
 	       c->id, iketcp_reason_str(ev->reason),
 	       ev->truncated ? " (inside a message)" : "");
 	conn_free(d, c);
-	if (!ours || peer_opened(d, p))
+	/* (RFC 9329: each IKE SA we started has its own connection) */
+	if (!ours || (rfc9329 ? for_spi && peer_conn_for_sa(d, p, for_spi) :
+				peer_opened(d, p) != NULL))
 		return;
 	/* the back-off grows while connections die young, resets otherwise */
 	if (!short_lived)
 		p->backoff_ms = 0;
-	if (p->originator && peer_wants_conn(d, p, now_ms()))
-		peer_schedule(d, p, short_lived);
+	if ((p->originator || rfc9329) && wants_reconnect(d, p, now_ms()))
+		peer_schedule(d, p, short_lived, for_spi);
 }
 
 /**
@@ -1004,6 +1187,12 @@ static void idle_close_accepted(struct daemon *d, struct peer *p,
 	}
 }
 
+/* How long an accepted RFC 9329 connection has for its stream prefix */
+static long long prefix_timeout(const struct daemon *d)
+{
+	return (d->cfg.first_msg_timeout ?: d->cfg.stranger_timeout) * 1000LL;
+}
+
 struct tick {
 	struct daemon *d;
 	long long now;
@@ -1022,11 +1211,21 @@ static void peer_tick_one(struct peer *p, void *arg)
 
 	for (c = p->conns; c; c = next) {
 		next = c->next;
+		if (!c->originator && c->framing == IKETCP_FRAMING_RFC9329 &&
+		    !c->ino && now - c->started > prefix_timeout(d)) {
+			d->stats.first_refused++;
+			log_rl(LOG_NOTICE, "peer %s: no RFC 9329 stream prefix within %lld ms, closing",
+			       ep_str(&p->remote), prefix_timeout(d));
+			conn_free(d, c);
+			continue;
+		}
 		if (c->connecting && now - c->started > CONNECT_TIMEOUT_MS) {
 			log_rl(LOG_WARNING, "peer %s: connect timed out",
 			       ep_str(&p->remote));
+			uint64_t for_spi = c->for_spi;
+
 			conn_free(d, c);
-			connect_failed(d, p);
+			connect_failed(d, p, for_spi);
 		}
 	}
 	while (p->qhead && now - p->qhead->queued > d->cfg.hold_time * 1000LL) {
@@ -1041,15 +1240,19 @@ static void peer_tick_one(struct peer *p, void *arg)
 		log_rl(LOG_WARNING, "peer %s: message dropped after waiting %d s for a connection that may carry it",
 		       ep_str(&p->remote), d->cfg.hold_time);
 	}
-	if (p->next_connect && now >= p->next_connect && !peer_opened(d, p))
-		peer_connect(d, p);
+	if (p->next_connect && now >= p->next_connect &&
+	    !(p->connect_spi ? peer_conn_for_sa(d, p, p->connect_spi) :
+			       peer_opened(d, p)))
+		peer_connect(d, p, p->connect_spi);
 	if (!t->slow)
 		return;
-	c = peer_opened(d, p);
-	if (c && d->cfg.idle_timeout && !bridge_peer_active(d, p, now)) {
+	if (d->cfg.idle_timeout && peer_opened(d, p) &&
+	    !bridge_peer_active(d, p, now)) {
 		log_info("peer %s: idle for %d s, closing", ep_str(&p->remote),
 			 d->cfg.idle_timeout);
-		iketcp_nl_conn_close(&d->cmd, c->id);
+		for (c = p->conns; c; c = c->next)
+			if (c->originator && c->id)
+				iketcp_nl_conn_close(&d->cmd, c->id);
 		peer_set_originator(d, p, false);	/* do not reopen */
 	}
 	idle_close_accepted(d, p, now);

@@ -336,6 +336,13 @@ _e2e_mb_nft() {
 				type filter hook prerouting priority -500; policy accept;
 			}
 		}
+		table inet e2e_tcponly {
+			counter udp_drop { }
+			counter esp_drop { }
+			chain tcponly_fwd {
+				type filter hook forward priority -10; policy accept;
+			}
+		}
 		table ip e2e_cgn {
 			counter cgn_snat { }
 			chain cgn_post {
@@ -407,6 +414,33 @@ e2e_mb_frag_drop() {
 	off) ip netns exec e2e-mb nft flush chain inet e2e_frag frag_pre ;;
 	*) echo "e2e_mb_frag_drop: on|off" >&2; return 2 ;;
 	esac
+}
+
+# e2e_mb_tcp_only on|off: a network that allows only TCP between the
+# gateways: the middlebox drops every UDP datagram (IKE on 500 and 4500,
+# ESP-in-UDP) and every IP ESP packet it forwards, IPv4 and IPv6; "on"
+# also resets the counters
+e2e_mb_tcp_only() {
+	case $1 in
+	on)
+		ip netns exec e2e-mb nft -f - >/dev/null <<-EOF
+			flush chain inet e2e_tcponly tcponly_fwd
+			reset counter inet e2e_tcponly udp_drop
+			reset counter inet e2e_tcponly esp_drop
+			add rule inet e2e_tcponly tcponly_fwd meta l4proto udp counter name "udp_drop" drop
+			add rule inet e2e_tcponly tcponly_fwd meta l4proto esp counter name "esp_drop" drop
+		EOF
+		;;
+	off) ip netns exec e2e-mb nft flush chain inet e2e_tcponly tcponly_fwd ;;
+	*) echo "e2e_mb_tcp_only: on|off" >&2; return 2 ;;
+	esac
+}
+
+# e2e_mb_tcp_only_dropped: "<udp> <esp>" packets the TCP-only filter dropped
+e2e_mb_tcp_only_dropped() {
+	local u e
+	read -r u e < <(_e2e_nft_counters inet e2e_tcponly udp_drop esp_drop)
+	echo "${u:-0} ${e:-0}"
 }
 
 _e2e_nft_counters() { # <family> <table> <counter...>: their packet counts, one nft call

@@ -23,7 +23,11 @@
 #   FLAG         faults: the TCP connection is reset (by gw-right) and
 #                reopened under the SA, iketcpd restarts on both sides,
 #                with rekeys after each; listen-off: gw-left's iketcpd has
-#                `listen off` (it cannot accept connections)
+#                `listen off` (it cannot accept connections); rfc9329: the
+#                peers use RFC 9329's framing (TCP 4500, ESP in the stream)
+#                and the middlebox lets only TCP through (every UDP
+#                datagram and IP ESP packet is dropped), an added check
+#                that the ESP crossed in the TCP stream both ways
 # Checks per cell: the SAs come up and the topology's traffic goes through
 # ESP; CHILD and IKE rekeys with traffic after each; the flagged faults;
 # what went over TCP and UDP (iketcpd's counters); terminate leaves nothing.
@@ -69,6 +73,7 @@ CORE=(
 	"pluto pluto 2 4 net tcp"
 	"charon pluto 2 4 net tcp"
 	"charon charon 2 4 rw tcp"
+	"charon charon 2 4 net tcp rfc9329 faults"
 )
 FULL=()
 for pair in "pluto charon" "pluto pluto" "charon pluto" "charon charon"; do
@@ -81,6 +86,15 @@ for pair in "pluto charon" "pluto pluto" "charon pluto" "charon charon"; do
 		"$pair 2 nat net tcp listen-off faults" "$pair 2 nat rw tcp listen-off"
 		"$pair 1 4 net tcp" "$pair 1 6 h2h tcp"
 		"$pair 2 4 net auth" "$pair 2 4 net fallback" "$pair 2 6 h2h fallback"
+	)
+done
+# RFC 9329 between two iketcp gateways over a network that passes only TCP
+for pair in "charon charon" "pluto charon"; do
+	FULL+=(
+		"$pair 2 4 net udp rfc9329"
+		"$pair 2 4 net tcp rfc9329 faults" "$pair 2 6 net tcp rfc9329"
+		"$pair 2 4 h2h tcp rfc9329" "$pair 2 6 h2h tcp rfc9329 faults"
+		"$pair 2 nat net tcp rfc9329 faults"
 	)
 done
 if [ ${#CELLS[@]} -gt 0 ]; then
@@ -107,6 +121,7 @@ cell_checks() { # <cell>
 	fi
 	n=5 # up, CHILD rekey, IKE rekey, transports, terminate
 	[[ " $flags " == *" faults "* ]] && n=$((n + 3))
+	[[ " $flags " == *" rfc9329 "* ]] && n=$((n + 1))
 	echo $n
 }
 
@@ -157,17 +172,21 @@ fi
 
 # ---- iketcpd
 IKETCPD_CONF=
+framing() { # <flags>: the peer lines' framing option
+	[[ " $1 " == *" rfc9329 "* ]] && echo " framing rfc9329"
+	return 0
+}
 iketcpd_lines_gl() { # <policy> <flags>
-	echo "peer $E2E_GR4 $1"
-	echo "peer $E2E_GR6 $1"
+	echo "peer $E2E_GR4 $1$(framing "$2")"
+	echo "peer $E2E_GR6 $1$(framing "$2")"
 	echo "retransmit-threshold 2"
 	[[ " $2 " == *" listen-off "* ]] && echo "listen off"
 	return 0
 }
-iketcpd_lines_gr() { # <policy>
-	echo "peer $E2E_GL4/32 $1"
-	echo "peer $E2E_MB_R4/32 $1"
-	echo "peer $E2E_GL6/128 $1"
+iketcpd_lines_gr() { # <policy> <flags>
+	echo "peer $E2E_GL4/32 $1$(framing "$2")"
+	echo "peer $E2E_MB_R4/32 $1$(framing "$2")"
+	echo "peer $E2E_GL6/128 $1$(framing "$2")"
 }
 iketcpd_start_gw() { # <gw> <policy> <flags>
 	local IFS=$'\n'
@@ -219,6 +238,25 @@ transports_ok() { # <policy> <udp_out gl before> <tcp_out gl before>
 	init+auth) [ "$dt" -ge 2 ] ;;
 	fallback) [ "$du" -ge 2 ] && [ "$dt" -ge 1 ] ;;
 	esac
+}
+esp_sum() { # <gw> <counter>: an ESP counter of the module, summed over its connections
+	local out n sum=0
+	out=$(ip netns exec "e2e-$1" "$CTL" --json conns 2>/dev/null)
+	while [[ $out =~ \"$2\":([0-9]+)(.*) ]]; do
+		n=${BASH_REMATCH[1]} out=${BASH_REMATCH[2]}
+		sum=$((sum + n))
+	done
+	echo "$sum"
+}
+# RFC 9329: the tunnel's ESP went through the TCP stream, both ways (the
+# middlebox passes no UDP and no IP ESP: the ping could go no other way)
+esp_in_stream() {
+	local gtx grx rtx rrx drops
+	gtx=$(esp_sum gl esp_tx_pkts) grx=$(esp_sum gl esp_rx_pkts)
+	rtx=$(esp_sum gr esp_tx_pkts) rrx=$(esp_sum gr esp_rx_pkts)
+	drops=$(e2e_mb_tcp_only_dropped)
+	e2e_log "ESP in the stream: gw-left tx $gtx rx $grx, gw-right tx $rtx rx $rrx; middlebox dropped (udp esp) $drops"
+	[ "$gtx" -gt 0 ] && [ "$grx" -gt 0 ] && [ "$rtx" -gt 0 ] && [ "$rrx" -gt 0 ]
 }
 reset_tcp() { # gw-right aborts its active connection (RST)
 	local id
@@ -275,6 +313,22 @@ run_cell() { # <cell>
 		for ((i = 1; i < n; i++)); do skip "check $((i + 1))" "the set-up failed"; done
 		return
 	fi
+	if [[ " $flags " == *" rfc9329 "* ]]; then
+		e2e_mb_tcp_only on
+	else
+		e2e_mb_tcp_only off
+	fi
+	if [ "$pol" = udp ] && [[ " $flags " == *" rfc9329 "* ]]; then
+		if e2e_step "control: initiate over plain UDP" e2e_d_initiate "$name" "$CONTROL_TIMEOUT"; then
+			check "on a TCP-only network no IKE SA comes up over UDP" false
+		else
+			read -r dropped _ < <(e2e_mb_tcp_only_dropped)
+			check "on a TCP-only network no IKE SA comes up over UDP ($dropped datagrams dropped)" \
+				test "$dropped" -gt 0
+		fi
+		e2e_d_terminate "$name" >/dev/null 2>&1
+		return
+	fi
 	if [ "$pol" = udp ]; then
 		e2e_mb_frag_drop on
 		if e2e_step "control: initiate over plain UDP" e2e_d_initiate "$name" "$CONTROL_TIMEOUT"; then
@@ -293,7 +347,12 @@ run_cell() { # <cell>
 		e2e_collect_logs "matrix-up"
 		for ((i = 1; i < n - 1; i++)); do skip "check $((i + 1))" "not established"; done
 		check "terminated on both gateways" e2e_d_terminate "$name"
+		e2e_mb_tcp_only off
 		return
+	fi
+	if [[ " $flags " == *" rfc9329 "* ]]; then
+		check "RFC 9329: the ESP crossed in the TCP stream both ways" esp_in_stream ||
+			e2e_collect_logs "matrix-esp"
 	fi
 	if rekeyer=$(e2e_d_rekeyer); then
 		[ "$rekeyer" = gl ] || e2e_log "pluto cannot force an IKEv1 rekey: gw-right's charon rekeys"
@@ -313,6 +372,7 @@ run_cell() { # <cell>
 	F_NAME=$name F_SPEC=$spec F_POL=$pol F_FLAGS=$flags
 	[[ " $flags " == *" faults "* ]] && faults
 	check "terminated on both gateways" e2e_d_terminate "$name"
+	e2e_mb_tcp_only off
 }
 
 for ((CI = 0; CI < ${#CELLS[@]}; CI++)); do
