@@ -193,6 +193,7 @@ static void check_success(const struct config *cfg, const char *text)
 					   "auto", "fallback" };
 	char *copy = strdup(text);
 	int nlines, r = 0, li = 0;
+	bool want_4500 = false;
 	struct line *l;
 
 	CHECK(copy, "out of memory");
@@ -241,16 +242,16 @@ static void check_success(const struct config *cfg, const char *text)
 
 		if (!strcmp(l[i].tok[0], "peer")) {
 			const struct cfg_rule *a;
-			long plen, port = 500;
-			int p = -1;
+			long plen, port = -1;
+			int p = -1, fr = IKETCP_FRAMING_RAW;
 
 			CHECK(r < cfg->nrules, "line %d: peer line without rule",
 			      l[i].no);
 			a = &cfg->rules[r++];
 			CHECK(a->line == l[i].no, "rule %d: line %d, model %d",
 			      r - 1, a->line, l[i].no);
-			CHECK(l[i].n == 3 || l[i].n == 5, "line %d: %d words",
-			      l[i].no, l[i].n);
+			CHECK(l[i].n >= 3 && l[i].n % 2 && l[i].n <= 7,
+			      "line %d: %d words", l[i].no, l[i].n);
 			slash = strchr(l[i].tok[1], '/');
 			if (slash)
 				*slash++ = 0;
@@ -264,31 +265,73 @@ static void check_success(const struct config *cfg, const char *text)
 					p = k;
 			CHECK(p >= 0, "line %d: accepted policy '%s'", l[i].no,
 			      l[i].tok[2]);
-			CHECK(l[i].n == 3 || (!strcmp(l[i].tok[3], "port") &&
-					      number(l[i].tok[4], 1, 65535, &port)),
-			      "line %d: accepted 'port %s'", l[i].no, l[i].tok[4]);
+			/* options: port <n> and framing raw|rfc9329, each once */
+			for (int o = 3, seen_f = 0; o + 1 < l[i].n; o += 2) {
+				if (!strcmp(l[i].tok[o], "port")) {
+					CHECK(port < 0 && number(l[i].tok[o + 1], 1, 65535, &port),
+					      "line %d: accepted 'port %s'", l[i].no,
+					      l[i].tok[o + 1]);
+				} else {
+					CHECK(!strcmp(l[i].tok[o], "framing") && !seen_f &&
+					      (!strcmp(l[i].tok[o + 1], "raw") ||
+					       !strcmp(l[i].tok[o + 1], "rfc9329")),
+					      "line %d: accepted option '%s %s'", l[i].no,
+					      l[i].tok[o], l[i].tok[o + 1]);
+					seen_f = 1;
+					fr = strcmp(l[i].tok[o + 1], "raw") ?
+					     IKETCP_FRAMING_RFC9329 : IKETCP_FRAMING_RAW;
+				}
+			}
+			if (port < 0)
+				port = fr == IKETCP_FRAMING_RFC9329 ? 4500 : 500;
+			if (fr == IKETCP_FRAMING_RFC9329 && p != POL_UDP)
+				want_4500 = true;
 			CHECK(a->prefix.family == ep.family && a->plen == plen &&
 			      !memcmp(&a->prefix.addr, &ep.addr, alen(ep.family)) &&
-			      (int)a->policy == p && a->port == port,
-			      "line %d: rule /%d policy %d port %u, model /%ld policy %d port %ld",
-			      l[i].no, a->plen, a->policy, a->port, plen, p, port);
+			      (int)a->policy == p && a->port == port &&
+			      a->framing == fr,
+			      "line %d: rule /%d policy %d port %u framing %u, model /%ld policy %d port %ld framing %d",
+			      l[i].no, a->plen, a->policy, a->port, a->framing,
+			      plen, p, port, fr);
 		} else if (!strcmp(l[i].tok[0], "listen") &&
 			   !(l[i].n == 2 && !strcmp(l[i].tok[1], "off"))) {
-			const struct iketcp_ep *a;
-			long port = 500;
+			const struct cfg_listen *a;
+			int fr = IKETCP_FRAMING_RAW, n = l[i].n;
+			long port = -1;
 
-			CHECK(l[i].n == 2 || (l[i].n == 3 &&
-					      number(l[i].tok[2], 1, 65535, &port)),
-			      "line %d: accepted listen with %d words", l[i].no,
-			      l[i].n);
+			/* listen <addr> [<port>] [framing raw|rfc9329] */
+			CHECK(n >= 2 && n <= 5, "line %d: accepted listen with %d words",
+			      l[i].no, n);
+			if (n == 3 || n == 5)
+				CHECK(number(l[i].tok[2], 1, 65535, &port),
+				      "line %d: accepted listen port '%s'", l[i].no,
+				      l[i].tok[2]);
+			if (n >= 4) {
+				CHECK(!strcmp(l[i].tok[n - 2], "framing") &&
+				      (!strcmp(l[i].tok[n - 1], "raw") ||
+				       !strcmp(l[i].tok[n - 1], "rfc9329")),
+				      "line %d: accepted listen option '%s %s'",
+				      l[i].no, l[i].tok[n - 2], l[i].tok[n - 1]);
+				fr = strcmp(l[i].tok[n - 1], "raw") ?
+				     IKETCP_FRAMING_RFC9329 : IKETCP_FRAMING_RAW;
+			}
+			if (port < 0)
+				port = fr == IKETCP_FRAMING_RFC9329 ? 4500 : 500;
 			CHECK(li < cfg->nlistens, "line %d: listen without listener",
 			      l[i].no);
 			a = &cfg->listens[li++];
 			CHECK(fuzz_addr(l[i].tok[1], &ep), "line %d: address '%s'",
 			      l[i].no, l[i].tok[1]);
-			CHECK(a->family == ep.family && a->port == port &&
-			      !memcmp(&a->addr, &ep.addr, alen(ep.family)),
+			CHECK(a->ep.family == ep.family && a->ep.port == port &&
+			      a->framing == fr &&
+			      !memcmp(&a->ep.addr, &ep.addr, alen(ep.family)),
 			      "line %d: listener differs", l[i].no);
+			for (int k = 0; k < li - 1; k++)
+				CHECK(!(cfg->listens[k].ep.family == ep.family &&
+					cfg->listens[k].ep.port == port &&
+					!memcmp(&cfg->listens[k].ep.addr, &ep.addr,
+						alen(ep.family))),
+				      "line %d: duplicate listener accepted", l[i].no);
 		}
 	}
 	CHECK(r == cfg->nrules, "%d rules, %d peer lines", cfg->nrules, r);
@@ -296,10 +339,14 @@ static void check_success(const struct config *cfg, const char *text)
 		CHECK(cfg->nlistens == 0 && li == 0, "listen off with %d listeners",
 		      cfg->nlistens);
 	} else if (li == 0) {
-		CHECK(cfg->nlistens == 2 && cfg->listens[0].port == 500 &&
-		      cfg->listens[1].port == 500 &&
-		      cfg->listens[0].family == AF_INET &&
-		      cfg->listens[1].family == AF_INET6,
+		CHECK(cfg->nlistens == (want_4500 ? 4 : 2) &&
+		      cfg->listens[0].ep.port == 500 &&
+		      cfg->listens[1].ep.port == 500 &&
+		      cfg->listens[0].ep.family == AF_INET &&
+		      cfg->listens[1].ep.family == AF_INET6 &&
+		      (!want_4500 || (cfg->listens[2].ep.port == 4500 &&
+				      cfg->listens[3].ep.port == 4500 &&
+				      cfg->listens[3].framing == IKETCP_FRAMING_RFC9329)),
 		      "default listeners: %d", cfg->nlistens);
 	} else {
 		CHECK(li == cfg->nlistens, "%d listeners, %d listen lines",

@@ -497,6 +497,18 @@ static void config_seeds(void)
 		"queue-max 100000\n"
 		"hold-time 3600\n"
 		"reconnect-max 3600\n");
+	config_seed("rfc9329", 0, 128,
+		"peer 198.51.100.0/24 tcp framing rfc9329\n"
+		"peer 198.51.100.7 auth framing rfc9329 port 443\n"
+		"peer 198.51.100.8 tcp port 4501 framing raw\n"
+		"peer 2001:db8::/32 fallback framing rfc9329\n"
+		"listen 0.0.0.0 4500 framing rfc9329\n"
+		"listen :: framing rfc9329\n"
+		"listen 192.0.2.1 framing raw\n"
+		"listen 192.0.2.1 4500 framing rfc9329\n");
+	config_seed("rfc9329-default-listeners", 1, 64,
+		"peer 0.0.0.0/0 tcp framing rfc9329\n"
+		"peer ::/0 udp framing rfc9329\n");
 	config_seed("defaults", 2, 255, "# nothing\n\n   \n");
 	config_seed("errors", 1, 200,
 		"peer 192.0.2.1\n"

@@ -228,7 +228,7 @@ static int parse_line(struct parser *p, struct config *cfg, char **tok, int n)
 	if (!strcmp(tok[0], "peer")) {
 		struct cfg_rule r = { .framing = IKETCP_FRAMING_RAW,
 				      .line = p->line };
-		bool port_set = false;
+		bool port_set = false, framing_set = false;
 		int pol;
 
 		if (n < 3 || n % 2 == 0) {
@@ -252,7 +252,7 @@ static int parse_line(struct parser *p, struct config *cfg, char **tok, int n)
 				}
 				r.port = v;
 				port_set = true;
-			} else if (!strcmp(tok[i], "framing") && i + 1 < n) {
+			} else if (!strcmp(tok[i], "framing") && !framing_set) {
 				int f = framing_parse(tok[i + 1]);
 
 				if (f < 0) {
@@ -261,6 +261,7 @@ static int parse_line(struct parser *p, struct config *cfg, char **tok, int n)
 					return -1;
 				}
 				r.framing = f;
+				framing_set = true;
 			} else {
 				perr(p, "expected 'port <1..65535>' or 'framing raw|rfc9329' after the policy, not '%s'",
 				     tok[i]);

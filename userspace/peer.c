@@ -844,7 +844,7 @@ void peer_prefix_read(struct daemon *d, struct conn *c)
 		conn_free(d, c);
 		return;
 	}
-	if (memcmp(buf, IKETCP_STREAM_PREFIX + c->prefix_got, n)) {
+	if (memcmp(buf, &IKETCP_STREAM_PREFIX[c->prefix_got], n)) {
 		d->stats.bad_prefix++;
 		log_rl(LOG_NOTICE, "peer %s: connection does not begin with the RFC 9329 stream prefix, closing",
 		       ep_str(&c->peer->remote));
