@@ -9,6 +9,7 @@
 #   make check-debug     the kernel-facing VM selftests under a KASAN/lockdep/
 #                        kmemleak kernel
 #   make check-e2e-full  the full end-to-end matrix (charon/pluto x topologies)
+#   make check-interop   RFC 9329 against libreswan's own TCP (espintcp kernel)
 #   make check-sanitize  iketcpd/iketcpctl under ASan+UBSan through the suites
 #                        that drive them, in the VM
 #   make demo            the end-to-end scenario, readable, in the VM
@@ -39,7 +40,7 @@ DEBUG_SUITES ?= module.sh ulp rfc9329 shim churn nlfuzz hostile.sh e2e/iketcp.sh
 .PHONY: all module modules-all userspace selftests check check-host check-vm \
 	checkpatch kernel-doc setup demo bench clean install install-module check-vm-full \
 	install-userspace dkms-install test-vmrun fuzz fuzz-smoke fuzz-campaign \
-	check-debug check-e2e-full check-sanitize userspace-san
+	check-debug check-e2e-full check-sanitize userspace-san check-interop
 
 all: module userspace selftests
 
@@ -106,6 +107,17 @@ check-debug: setup userspace selftests
 		--timeout $${IKETCP_DEBUG_TIMEOUT:-7200} -- \
 		selftests/run.sh --kernel-suites $(DEBUG_SUITES); rc=$$?; \
 	echo "check-debug: $$(( $$(date +%s) - start ))s, vmrun status $$rc"; exit $$rc
+
+# RFC 9329 interoperability with libreswan's own TCP (Linux espintcp), on
+# the espintcp test kernel (scripts/debug-kernel.sh espintcp, cached)
+check-interop: setup userspace selftests
+	@scripts/debug-kernel.sh espintcp
+	@$(MAKE) --no-print-directory module KCFLAGS_EXTRA=-Werror \
+		KDIR=$${IKETCP_CACHE:-$(CURDIR)/.cache}/kernels/espintcp/build
+	@echo "==== RFC 9329 interoperability on the espintcp kernel ===="; start=$$(date +%s); \
+	scripts/vmrun.sh --kernel espintcp --mem 2048 \
+		--timeout $${IKETCP_INTEROP_TIMEOUT:-3600} -- selftests/e2e/interop.sh; rc=$$?; \
+	echo "check-interop: $$(( $$(date +%s) - start ))s, vmrun status $$rc"; exit $$rc
 
 # iketcpd and iketcpctl built with AddressSanitizer and UBSan
 userspace-san:

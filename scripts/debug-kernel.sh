@@ -1,13 +1,20 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# debug-kernel.sh - build (once) the debug kernel of the "debug" VM tier:
-# Debian's linux-source-6.12, `make tinyconfig` plus scripts/debug-kernel.config
-# (KASAN, lockdep, kmemleak, KFENCE, ... and everything the VM tests need,
-# built in). Idempotent: rebuilds only when the fragment or the source
-# package changed (incrementally when only the fragment did).
+# debug-kernel.sh [debug|espintcp] - build (once) a test kernel from
+# Debian's linux-source-6.12, `make tinyconfig` plus a fragment:
+#   debug     (the default) the "debug" VM tier's: scripts/debug-kernel.config
+#             (KASAN, lockdep, kmemleak, KFENCE, ... and everything the VM
+#             tests need, built in);
+#   espintcp  the interoperability tests': the same without its debugging
+#             section, plus scripts/espintcp-kernel.config (Linux's RFC 9329,
+#             CONFIG_INET_ESPINTCP and INET6, which Debian's kernels lack:
+#             libreswan's enable-tcp needs it).
+# Idempotent: rebuilds only when the fragment or the source package changed
+# (incrementally when only the fragment did).
 #
-# The result, in the git-ignored cache (.cache/kernels/debug/):
+# The result, in the git-ignored cache (.cache/kernels/<flavour>/; here for
+# debug):
 #   bzImage          the kernel (scripts/vmrun.sh --kernel debug boots it)
 #   kver             its release, e.g. 6.12.117-iketcp-debug
 #   build/           the build tree (O=): KDIR for out-of-tree modules,
@@ -22,18 +29,32 @@ set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 CACHE=${IKETCP_CACHE:-$ROOT/.cache}
-D=$CACHE/kernels/debug
+FLAVOUR=${1:-debug}
+D=$CACHE/kernels/$FLAVOUR
 SRC_TAR=${IKETCP_DEBUG_KSRC:-/usr/src/linux-source-6.12.tar.xz}
 FRAG=$ROOT/scripts/debug-kernel.config
 JOBS=${JOBS:-$(($(nproc) + 1))}
 LOG=$D/build.log
 
-say() { echo "debug-kernel: $*"; }
-die() { echo "debug-kernel: error: $*" >&2; exit 1; }
+say() { echo "$FLAVOUR-kernel: $*"; }
+die() { echo "$FLAVOUR-kernel: error: $*" >&2; exit 1; }
 
 [ -f "$SRC_TAR" ] || die "$SRC_TAR missing (apt-get install linux-source-6.12; scripts/setup.sh)"
 [ -f "$FRAG" ] || die "$FRAG missing"
 mkdir -p "$D"
+case $FLAVOUR in
+debug) ;;
+espintcp)
+	# what the tests need (the debug fragment up to its debugging
+	# section, without its release name), then the espintcp fragment
+	sed -e '/^# ---- the debugging this kernel is for/,$d' \
+	    -e '/^CONFIG_LOCALVERSION=/d' "$FRAG" >"$D/fragment.new"
+	cat "$ROOT/scripts/espintcp-kernel.config" >>"$D/fragment.new"
+	mv "$D/fragment.new" "$D/fragment"
+	FRAG=$D/fragment
+	;;
+*) die "unknown flavour '$FLAVOUR' (debug or espintcp)" ;;
+esac
 
 # One build at a time (make check-debug from two shells).
 exec 9>"$D/.lock"
@@ -55,7 +76,7 @@ rm -f "$D/.ready"
 start=$(date +%s)
 : >"$LOG"
 fail() {
-	echo "debug-kernel: error: $* (log: $LOG)" >&2
+	echo "$FLAVOUR-kernel: error: $* (log: $LOG)" >&2
 	tail -n 40 "$LOG" >&2
 	exit 1
 }
@@ -92,7 +113,7 @@ while IFS= read -r line; do
 	got=$(grep -E "^($sym=|# $sym is not set)" "$D/build/.config" || true)
 	# "not set" is also satisfied by a symbol that is not visible at all
 	if [ "$got" != "$line" ] && ! { [ "${line#\# }" != "$line" ] && [ -z "$got" ]; }; then
-		echo "debug-kernel: fragment wants '$line', .config has '${got:-nothing}'" >&2
+		echo "$FLAVOUR-kernel: fragment wants '$line', .config has '${got:-nothing}'" >&2
 		bad=1
 	fi
 done <"$FRAG"

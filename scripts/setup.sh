@@ -29,7 +29,7 @@ PKGS=(
 	qemu-system-x86
 	libmnl-dev libssl-dev libjson-c-dev libsystemd-dev
 	strongswan-charon strongswan-swanctl strongswan-pki
-	nftables iproute2 iputils-ping tcpdump socat ethtool util-linux procps
+	nftables iproute2 iputils-ping tcpdump socat ethtool util-linux procps iperf3
 	clang llvm lld libclang-rt-14-dev
 	gnuplot-nox
 	linux-headers-amd64 linux-headers-6.12-amd64

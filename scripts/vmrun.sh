@@ -7,7 +7,7 @@
 #
 # Stable interface (tests, benchmarks, the demo and outside tools use it):
 #
-#   scripts/vmrun.sh [--kernel 6.1|6.12|debug] [--mem MB] [--cpus N]
+#   scripts/vmrun.sh [--kernel 6.1|6.12|debug|espintcp] [--mem MB] [--cpus N]
 #                    [--timeout SECONDS] [--no-module] -- CMD [ARGS...]
 #
 # Exit status: CMD's own exit status; 124 if CMD did not finish within
@@ -20,6 +20,9 @@
 # --kernel debug boots the debug kernel of scripts/debug-kernel.sh (KASAN,
 # lockdep, kmemleak, KFENCE; everything the tests need built in): there a
 # kmemleak scan at the end of the run that finds a leak also gives 126.
+# --kernel espintcp boots scripts/debug-kernel.sh's espintcp kernel: the
+# same 6.12 without the debugging, with Linux's own RFC 9329 (espintcp),
+# which no Debian kernel has: for libreswan's native TCP.
 #
 # Environment passed into the guest: V, and every IKETCP_* and KSFT_*
 # variable. VMRUN_KEEP=1 keeps the run directory (console log, dmesg).
@@ -55,8 +58,8 @@ done
 
 KDIR=$CACHE/kernels/$SERIES
 if [ ! -f "$KDIR/.ready" ]; then
-	if [ "$SERIES" = debug ]; then
-		echo "vmrun: the debug kernel is not built; run scripts/debug-kernel.sh" >&2
+	if [ "$SERIES" = debug ] || [ "$SERIES" = espintcp ]; then
+		echo "vmrun: the $SERIES kernel is not built; run scripts/debug-kernel.sh $SERIES" >&2
 	else
 		echo "vmrun: kernel $SERIES not in the cache; run scripts/setup.sh" >&2
 	fi
@@ -67,7 +70,7 @@ MODDIR=$KDIR/root/lib/modules
 VMLINUZ=$KDIR/root/boot/vmlinuz-$KVER
 # Modules the initramfs loads before it can mount the 9p shares.
 INITRD_MODULES=(9p 9pnet_virtio virtio_pci virtio_rng)
-if [ "$SERIES" = debug ]; then
+if [ "$SERIES" = debug ] || [ "$SERIES" = espintcp ]; then
 	VMLINUZ=$KDIR/bzImage
 	INITRD_MODULES=() # virtio and 9p are built in
 fi

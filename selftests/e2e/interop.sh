@@ -1,0 +1,226 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# interop.sh [--cell CELL]... [--list] [--iperf-time S]
+#
+# RFC 9329 interoperability. libreswan 4.10's pluto with its own TCP
+# (enable-tcp=yes, tcp-remoteport=4500, --listen-tcp: Linux espintcp) and
+# an unmodified charon behind iketcp (iketcpd `framing rfc9329`: the module
+# carries IKE and ESP in the stream), through a middlebox that passes only
+# TCP (every UDP datagram and IP ESP packet is dropped). Needs a kernel with
+# CONFIG_INET_ESPINTCP: scripts/vmrun.sh --kernel espintcp -- this script
+# (scripts/debug-kernel.sh espintcp builds it); the PKI of pki.sh and
+# libreswan unpacked by scripts/setup.sh. TAP output, a table at the end.
+#
+# A cell is "LEFT RIGHT FAM": gw-left initiates; LEFT, RIGHT: native
+# (pluto, its own TCP) | iketcp (charon + iketcpd); FAM 4 | 6. "native
+# native" is the baseline (espintcp on both sides, no iketcp), "iketcp
+# iketcp" iketcp's own ESP-in-TCP. Checks per cell: the IKE and CHILD SA
+# come up over TCP and a ping crosses; the ESP went through the stream (the
+# module's counters on an iketcp gateway; the middlebox passes nothing
+# else); an iperf3 TCP run through the tunnel (throughput in the table);
+# CHILD and IKE rekeys with traffic after each; with an iketcp gateway, its
+# connection reset (RST) and the Originator reconnecting under the SA, a
+# CHILD rekey and traffic after it; terminate leaves nothing.
+
+cd "$(dirname "$0")/../.." || exit 1
+# shellcheck source=selftests/e2e/lib.sh
+. selftests/e2e/lib.sh
+
+CELLS=()
+LIST=0
+IPERF_TIME=5
+while [ $# -gt 0 ]; do
+	case $1 in
+	--cell) CELLS+=("$2"); shift 2 ;;
+	--list) LIST=1; shift ;;
+	--iperf-time) IPERF_TIME=$2; shift 2 ;;
+	-h|--help) sed -n '3,/^$/s/^# \{0,1\}//p' "$0"; exit 0 ;;
+	*) echo "interop.sh: unknown argument $1" >&2; exit 2 ;;
+	esac
+done
+[ ${#CELLS[@]} -gt 0 ] || CELLS=(
+	"native native 4"
+	"iketcp iketcp 4"
+	"native iketcp 4"
+	"iketcp native 4"
+	"native iketcp 6"
+	"iketcp native 6"
+)
+if [ $LIST = 1 ]; then
+	printf '%s\n' "${CELLS[@]}"
+	exit 0
+fi
+UP_TIMEOUT=${E2E_UP_TIMEOUT:-90}
+CTL=build/userspace/iketcpctl
+
+cell_checks() { # <cell>
+	local l r n=6 # up, ESP in the stream, iperf3, CHILD rekey, IKE rekey, terminate
+	read -r l r _ <<<"$1"
+	[ "$l $r" != "native native" ] && n=$((n + 1)) # reset
+	echo $n
+}
+plan=1
+for c in "${CELLS[@]}"; do
+	plan=$((plan + $(cell_checks "$c")))
+done
+e2e_tap_plan "$plan"
+e2e_log "kernel $(uname -r), $("$E2E_CHARON" --version 2>&1 | head -n 1), $("$E2E_LSW_BIN/pluto" --version 2>/dev/null | cut -d' ' -f1-2), iketcpd $E2E_IKETCPD"
+trap 'e2e_cleanup' EXIT
+trap 'exit 130' INT TERM
+
+CELL_PASS=() CELL_FAIL=() CELL_TIME=() CELL_NAME=() CELL_MBPS=()
+CI=0 CUR=
+check() {
+	local p=$E2E_PASS f=$E2E_FAIL rc
+	e2e_check "$CUR: $1" "${@:2}"
+	rc=$?
+	CELL_PASS[CI]=$((${CELL_PASS[CI]:-0} + E2E_PASS - p))
+	CELL_FAIL[CI]=$((${CELL_FAIL[CI]:-0} + E2E_FAIL - f))
+	return $rc
+}
+
+rm -rf "$E2E_DIR" && mkdir -p "$E2E_DIR"
+[ -f "$E2E_PKI/.stamp" ] || e2e_bail "no PKI in $E2E_PKI: run selftests/e2e/pki.sh on the host"
+why=$(e2e_pluto_available) || e2e_bail "$why"
+command -v iperf3 >/dev/null || e2e_bail "iperf3 is not installed (scripts/setup.sh installs it)"
+grep -q ' espintcp_sendmsg' /proc/kallsyms 2>/dev/null ||
+	e2e_bail "this kernel ($(uname -r)) has no espintcp: boot scripts/vmrun.sh --kernel espintcp"
+if ! e2e_check "topology up, the middlebox passes only TCP" \
+	eval 'e2e_step "topology" e2e_topology_up && e2e_step "topology check" e2e_topology_check &&
+	      e2e_pin_neighbours && e2e_mb_tcp_only on'; then
+	e2e_collect_logs interop
+	e2e_tap_finish
+	exit 1
+fi
+
+side() { # <gw> <native|iketcp>: that gateway's daemon (and iketcpd)
+	local gw=$1 kind=$2 o4=$E2E_GL4 o6=$E2E_GL6
+	[ "$gw" = gl ] && o4=$E2E_GR4 o6=$E2E_GR6
+	e2e_iketcpd_stop "$gw"
+	if [ "$kind" = native ]; then
+		# (pluto restarts for a change of its TCP listener)
+		e2e_pluto_stop "$gw"
+		e2e_daemon_start "$gw" pluto
+	else
+		e2e_daemon_start "$gw" charon || return 1
+		rm -f "$(e2e_iketcpd_ctl "$gw").state"
+		e2e_iketcpd_start "$gw" "peer $o4 tcp framing rfc9329" \
+			"peer $o6 tcp framing rfc9329" || return 1
+	fi
+}
+esp_sum() { # <gw> <counter>: summed over the module's connections
+	local out n sum=0
+	out=$(ip netns exec "e2e-$1" "$CTL" --json conns 2>/dev/null)
+	while [[ $out =~ \"$2\":([0-9]+)(.*) ]]; do
+		n=${BASH_REMATCH[1]} out=${BASH_REMATCH[2]}
+		sum=$((sum + n))
+	done
+	echo "$sum"
+}
+esp_in_stream() { # <left kind> <right kind>
+	local gw tx rx ok=0 drops states
+	drops=$(e2e_mb_tcp_only_dropped)
+	for gw in gl gr; do
+		if [ "$gw" = gl ] && [ "$1" = native ] || [ "$gw" = gr ] && [ "$2" = native ]; then
+			# espintcp: the SAs are TCP-encapsulated (encap type espintcp)
+			states=$(ip -n "e2e-$gw" xfrm state 2>/dev/null | grep -c "encap type espintcp")
+			e2e_log "$gw (native): $states xfrm states with espintcp encapsulation"
+			[ "$states" -ge 2 ] || ok=1
+		else
+			tx=$(esp_sum "$gw" esp_tx_pkts) rx=$(esp_sum "$gw" esp_rx_pkts)
+			e2e_log "$gw (iketcp): ESP in the stream tx $tx rx $rx packets"
+			[ "$tx" -gt 0 ] && [ "$rx" -gt 0 ] || ok=1
+		fi
+	done
+	e2e_log "middlebox dropped (udp esp): $drops"
+	return $ok
+}
+iperf() { # <fam>: iperf3 TCP from the host behind gw-left to the one behind gw-right
+	local dst=$E2E_HR4 out bps
+	[ "$1" = 6 ] && dst=$E2E_HR6
+	ip netns exec e2e-hr iperf3 -s -1 -B "$dst" >/dev/null 2>&1 &
+	local srv=$!
+	sleep 1
+	out=$(ip netns exec e2e-hl iperf3 -c "$dst" -t "$IPERF_TIME" -J 2>&1)
+	wait "$srv" 2>/dev/null
+	bps=$(sed -n '/"sum_received"/,/}/s/.*"bits_per_second":[[:space:]]*\([0-9.e+]*\).*/\1/p' <<<"$out" | head -n1)
+	[ -n "$bps" ] || { e2e_log "iperf3: $(tail -n 3 <<<"$out")"; return 1; }
+	CELL_MBPS[CI]=$(awk -v b="$bps" 'BEGIN { printf "%.1f", b / 1e6 }')
+	e2e_log "iperf3 TCP ${IPERF_TIME} s through the tunnel: ${CELL_MBPS[CI]} Mbit/s"
+	awk -v b="$bps" 'BEGIN { exit !(b > 0) }'
+}
+reset_tcp() { # <gw>: abort its RFC 9329 connection (RST)
+	local id
+	id=$(ip netns exec "e2e-$1" "$CTL" conns | sed -n 's/^conn \([0-9]*\) .*rfc9329 active.*/\1/p' | head -n1)
+	[ -n "$id" ] || { e2e_log "$1 has no active connection"; return 1; }
+	ip netns exec "e2e-$1" "$CTL" close "$id" || return 1
+	e2e_log "connection $id reset by $1"
+	sleep 2
+}
+rekey_ping() { # <child|ike> <name> <spec>
+	"e2e_d_rekey_$1" "$2" 60 && e2e_d_ping "$3"
+}
+up_ping() { e2e_d_initiate "$1" "$UP_TIMEOUT" && e2e_d_ping "$2"; }
+
+run_cell() { # <cell>
+	local l r fam spec name n i rgw
+	read -r l r fam <<<"$1"
+	spec="2 $fam net" name="rfc-$fam"
+	CUR="$l->$r IPv$fam"
+	n=$(cell_checks "$1")
+	e2e_log "==== cell $CUR"
+	E2E_PLUTO_TCP=""
+	[ "$l" = native ] && E2E_PLUTO_TCP+=" gl"
+	[ "$r" = native ] && E2E_PLUTO_TCP+=" gr"
+	export E2E_PLUTO_TCP
+	if ! e2e_step "gateways $l / $r" eval 'side gl "$l" && side gr "$r"' ||
+	   ! e2e_d_conf gl "$name" "$spec" || ! e2e_d_conf gr "$name" "$spec"; then
+		e2e_collect_logs "interop-setup"
+		check "set-up (daemons, iketcpd)" false
+		for ((i = 1; i < n; i++)); do e2e_skip "$CUR: check $((i + 1))" "the set-up failed"; done
+		return
+	fi
+	if ! check "IKE and CHILD SA up over TCP, traffic through ESP" e2e_step "initiate" up_ping "$name" "$spec"; then
+		e2e_collect_logs "interop-up"
+		for ((i = 1; i < n - 1; i++)); do e2e_skip "$CUR: check $((i + 1))" "not established"; done
+		check "terminated on both gateways" e2e_d_terminate "$name"
+		return
+	fi
+	check "the ESP went through the TCP stream" esp_in_stream "$l" "$r" || e2e_collect_logs "interop-esp"
+	check "iperf3 through ESP-in-TCP" e2e_step "iperf3" iperf "$fam"
+	check "CHILD SA rekeyed, traffic flows" e2e_step "rekey CHILD" rekey_ping child "$name" "$spec" ||
+		e2e_collect_logs "interop-rekey-child"
+	check "IKE SA rekeyed, traffic flows" e2e_step "rekey IKE" rekey_ping ike "$name" "$spec" ||
+		e2e_collect_logs "interop-rekey-ike"
+	if [ "$l $r" != "native native" ]; then
+		rgw=gr
+		[ "$r" = native ] && rgw=gl
+		check "TCP connection reset by $rgw's iketcp: the Originator reconnects, CHILD SA rekeys, traffic flows" \
+			eval 'reset_tcp "$rgw" && e2e_step "rekey CHILD after the reset" rekey_ping child "$name" "$spec"' ||
+			e2e_collect_logs "interop-reset"
+	fi
+	check "terminated on both gateways" e2e_d_terminate "$name"
+}
+
+for ((CI = 0; CI < ${#CELLS[@]}; CI++)); do
+	t=${EPOCHREALTIME/./}
+	run_cell "${CELLS[CI]}"
+	_e2e_since_var "CELL_TIME[$CI]" "$t"
+	CELL_NAME[CI]=$CUR
+done
+
+e2e_iketcpd_stop
+echo "# ---- RFC 9329 interoperability (kernel $(uname -r)): pass/checks per cell"
+printf '# %-24s %5s %5s %10s %7s\n' "cell (left->right)" pass fail "iperf Mb/s" "time s"
+base= own=
+for ((i = 0; i < ${#CELLS[@]}; i++)); do
+	printf '# %-24s %5s %5s %10s %7s\n' "${CELL_NAME[i]}" "${CELL_PASS[i]:-0}" \
+		"${CELL_FAIL[i]:-0}" "${CELL_MBPS[i]:--}" "${CELL_TIME[i]}"
+	[ "${CELLS[i]}" = "native native 4" ] && base=${CELL_MBPS[i]:-}
+	[ "${CELLS[i]}" = "iketcp iketcp 4" ] && own=${CELL_MBPS[i]:-}
+done
+if [ -n "$base" ] && [ -n "$own" ]; then
+	echo "# iperf3 through ESP-in-TCP, iketcp (charon) / native espintcp (pluto): $own / $base Mbit/s = $(awk -v a="$own" -v b="$base" 'BEGIN { printf "%.2f", a / b }')"
+fi
+e2e_tap_finish
