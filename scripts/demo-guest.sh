@@ -45,7 +45,7 @@ failed() { # <what>
 }
 indent() { sed 's/^/             /'; }
 
-say "iketcp demo: IKE over TCP 500 through a middlebox that drops IP fragments"
+say "iketcp demo: IKE over TCP 500 through a middlebox that drops IP fragments, then RFC 9329 where UDP is blocked"
 say "kernel $(uname -r), $("$E2E_CHARON" --version 2>&1 | head -n 1), iketcp.ko $(grep -q '^iketcp ' /proc/modules && echo loaded || echo MISSING)"
 say
 printf '  %-11s %-13s %-15s %-14s %s\n' host-left gw-left middlebox gw-right host-right \
@@ -116,6 +116,26 @@ e2e_rekey_ike "$CONN" 60 >/dev/null && e2e_ping 4 >/dev/null || failed "rekey af
 done_ "gw-left reconnected; the IKE SA rekeyed over the new connection"
 
 e2e_terminate "$CONN" >/dev/null 2>&1
+
+step "UDP blocked: RFC 9329" "the middlebox now drops every UDP datagram and ESP packet; iketcpd restarted with framing rfc9329"
+e2e_iketcpd_stop
+e2e_mb_tcp_only on
+e2e_iketcpd_start gl "log-level info" "peer $E2E_GR4 tcp framing rfc9329" >/dev/null &&
+	e2e_iketcpd_start gr "log-level info" "peer $E2E_GL4/32 tcp framing rfc9329" >/dev/null ||
+	failed "iketcpd"
+say "             gw-left:  peer $E2E_GR4 tcp framing rfc9329"
+say "             gw-right: peer $E2E_GL4/32 tcp framing rfc9329 (listens on TCP 4500 too)"
+e2e_initiate "$CONN" 90 >/dev/null || failed "the IKE SA did not come up over RFC 9329"
+out=$(ip netns exec e2e-hl ping -n -c 3 -i 0.2 -w 15 "$E2E_HR4" 2>&1)
+rc=$?
+grep -E 'transmitted' <<<"$out" | indent
+[ $rc = 0 ] || failed "ping over RFC 9329"
+ip netns exec e2e-gl "$CTL" conns 2>&1 | indent
+read -r udp esp < <(e2e_mb_tcp_only_dropped)
+say "             the middlebox dropped $udp UDP datagrams and $esp ESP packets"
+done_ "the tunnel came up over TCP 4500; its ESP travels in the same stream"
+e2e_terminate "$CONN" >/dev/null 2>&1
+e2e_mb_tcp_only off
 e2e_iketcpd_stop
 echo
 echo "summary (in a TCG-emulated VM: real hardware is many times faster)"

@@ -79,7 +79,10 @@ _e2e_pluto_setup_conf() { # <gw>
 		"	logtime=yes" \
 		"	plutodebug=none" \
 		"	uniqueids=no" \
-		"	ikev1-policy=accept" ""
+		"	ikev1-policy=accept"
+	# (pluto applies config setup where --config comes: both)
+	_e2e_pluto_tcp "$1" && printf '\t%s\n' "listen-tcp=yes"
+	echo
 }
 
 # e2e_pluto_start <gw...>: NSS database and ipsec.conf in $E2E_DIR/<gw>/,
@@ -425,8 +428,11 @@ _e2e_d_rekey_cmd() { # <gw> <child|ike> <name>
 	case ${E2E_DAEMON[$1]}:$2 in
 	charon:child) e2e_swanctl "$1" --rekey --child "$3" >/dev/null ;;
 	charon:ike) e2e_swanctl "$1" --rekey --ike "$3" >/dev/null ;;
-	pluto:child) e2e_whack "$1" --name "$3" --rekey-ipsec >/dev/null ;;
-	pluto:ike) e2e_whack "$1" --name "$3" --rekey-ike >/dev/null ;;
+	# (whack waits for the exchange: bounded, a lost peer must not hang us)
+	pluto:child) timeout 60 "$E2E_LSW_BIN/whack" --ctlsocket "$E2E_DIR/$1/run/pluto.ctl" \
+		--name "$3" --rekey-ipsec >/dev/null ;;
+	pluto:ike) timeout 60 "$E2E_LSW_BIN/whack" --ctlsocket "$E2E_DIR/$1/run/pluto.ctl" \
+		--name "$3" --rekey-ike >/dev/null ;;
 	esac
 }
 

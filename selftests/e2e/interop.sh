@@ -119,10 +119,12 @@ esp_sum() { # <gw> <counter>: summed over the module's connections
 	echo "$sum"
 }
 esp_in_stream() { # <left kind> <right kind>
-	local gw tx rx ok=0 drops states
+	local gw tx rx ok=0 drops states kind
 	drops=$(e2e_mb_tcp_only_dropped)
 	for gw in gl gr; do
-		if [ "$gw" = gl ] && [ "$1" = native ] || [ "$gw" = gr ] && [ "$2" = native ]; then
+		kind=$1
+		[ "$gw" = gr ] && kind=$2
+		if [ "$kind" = native ]; then
 			# espintcp: the SAs are TCP-encapsulated (encap type espintcp)
 			states=$(ip -n "e2e-$gw" xfrm state 2>/dev/null | grep -c "encap type espintcp")
 			e2e_log "$gw (native): $states xfrm states with espintcp encapsulation"
@@ -157,6 +159,10 @@ reset_tcp() { # <gw>: abort its RFC 9329 connection (RST)
 	ip netns exec "e2e-$1" "$CTL" close "$id" || return 1
 	e2e_log "connection $id reset by $1"
 	sleep 2
+}
+# (the cell's connection name and spec: F_NAME F_SPEC, as matrix.sh does)
+fault_reset() { # <gw>
+	reset_tcp "$1" && e2e_step "rekey CHILD after the reset" rekey_ping child "$F_NAME" "$F_SPEC"
 }
 rekey_ping() { # <child|ike> <name> <spec>
 	"e2e_d_rekey_$1" "$2" 60 && e2e_d_ping "$3"
@@ -196,8 +202,9 @@ run_cell() { # <cell>
 	if [ "$l $r" != "native native" ]; then
 		rgw=gr
 		[ "$r" = native ] && rgw=gl
+		F_NAME=$name F_SPEC=$spec
 		check "TCP connection reset by $rgw's iketcp: the Originator reconnects, CHILD SA rekeys, traffic flows" \
-			eval 'reset_tcp "$rgw" && e2e_step "rekey CHILD after the reset" rekey_ping child "$name" "$spec"' ||
+			fault_reset "$rgw" ||
 			e2e_collect_logs "interop-reset"
 	fi
 	check "terminated on both gateways" e2e_d_terminate "$name"
