@@ -20,8 +20,11 @@
 # module's counters on an iketcp gateway; the middlebox passes nothing
 # else); an iperf3 TCP run through the tunnel (throughput in the table);
 # CHILD and IKE rekeys with traffic after each; with an iketcp gateway, its
-# connection reset (RST) and the Originator reconnecting under the SA, a
-# CHILD rekey and traffic after it; terminate leaves nothing.
+# connection reset (RST): between two iketcps the Originator reconnects
+# under the SA (a CHILD rekey and traffic after it); against pluto, which
+# neither reopens a connection nor moves an SA to a new one, what iketcp
+# must do (as Responder: not connect back, keep the SA; as Originator:
+# reconnect with the prefix, which pluto accepts); terminate leaves nothing.
 
 cd "$(dirname "$0")/../.." || exit 1
 # shellcheck source=selftests/e2e/lib.sh
@@ -147,10 +150,19 @@ iperf() { # <fam>: iperf3 TCP from the host behind gw-left to the one behind gw-
 	out=$(ip netns exec e2e-hl iperf3 -c "$dst" -t "$IPERF_TIME" -J 2>&1)
 	wait "$srv" 2>/dev/null
 	bps=$(sed -n '/"sum_received"/,/}/s/.*"bits_per_second":[[:space:]]*\([0-9.e+]*\).*/\1/p' <<<"$out" | head -n1)
-	[ -n "$bps" ] || { e2e_log "iperf3: $(tail -n 3 <<<"$out")"; return 1; }
+	[ -n "$bps" ] || { e2e_log "iperf3: $(tail -n 3 <<<"$out")"; iperf_diag; return 1; }
 	CELL_MBPS[CI]=$(awk -v b="$bps" 'BEGIN { printf "%.1f", b / 1e6 }')
 	e2e_log "iperf3 TCP ${IPERF_TIME} s through the tunnel: ${CELL_MBPS[CI]} Mbit/s"
-	awk -v b="$bps" 'BEGIN { exit !(b > 0) }'
+	awk -v b="$bps" 'BEGIN { exit !(b > 0) }' || { iperf_diag; return 1; }
+}
+iperf_diag() { # what the gateways counted
+	local gw
+	for gw in gl gr; do
+		e2e_log "$gw: $(ip netns exec "e2e-$gw" "$CTL" conns 2>&1 | tr '\n' ' ')"
+		e2e_log "$gw xfrm: $(ip -n "e2e-$gw" -s xfrm state 2>&1 | grep -E 'encap|lifetime current|bytes|proto esp|replay-window' | tr -s ' \n' ' ' | cut -c1-900)"
+		e2e_log "$gw nstat: $(ip netns exec "e2e-$gw" nstat -az 2>/dev/null | grep -E 'XfrmIn|XfrmOut|IpOutDiscards|IpFragFails|Udp(In|Out)Errors|TcpExtTCPTimeouts' | awk '$2 != 0 { printf "%s=%s ", $1, $2 }')"
+	done
+	e2e_log "middlebox dropped (udp esp): $(e2e_mb_tcp_only_dropped)"
 }
 reset_tcp() { # <gw>: abort its RFC 9329 connection (RST)
 	local id
@@ -164,13 +176,49 @@ reset_tcp() { # <gw>: abort its RFC 9329 connection (RST)
 fault_reset() { # <gw>
 	reset_tcp "$1" && e2e_step "rekey CHILD after the reset" rekey_ping child "$F_NAME" "$F_SPEC"
 }
+connects() { # <gw>: connections its iketcpd opened (all peers)
+	local out n sum=0
+	out=$(ip netns exec "e2e-$1" "$CTL" -s "$(e2e_iketcpd_ctl "$1")" --json status 2>/dev/null)
+	while [[ $out =~ \"connects\":([0-9]+)(.*) ]]; do
+		n=${BASH_REMATCH[1]} out=${BASH_REMATCH[2]}
+		sum=$((sum + n))
+	done
+	echo "$sum"
+}
+# pluto 4.10 neither reopens its connection after a reset (as the
+# Originator) nor answers on a new one (as the Responder: it keeps the SA on
+# the old socket): against it, the reset checks what iketcp must do
+fault_reset_pluto_originator() { # <iketcp gw>: iketcp is the Responder
+	local c0 c1
+	c0=$(connects "$1")
+	reset_tcp "$1" || return 1
+	sleep 5
+	c1=$(connects "$1")
+	e2e_log "$1 opened $((c1 - c0)) connections after the reset; pluto's log: $(grep -h -o 'reading packet failed: [A-Za-z ]*' "$E2E_DIR"/g?/pluto.log | tail -n1)"
+	[ "$c1" = "$c0" ] && e2e_d_established "$1" "$F_NAME"
+}
+reconnected_to_pluto() {
+	[ "$(connects "$R_GW")" -gt "$R_C0" ] && [ "$(grep -c "IKETCP ACCEPTED" "$R_PL")" -gt "$R_A0" ]
+}
+fault_reset_pluto_responder() { # <iketcp gw>: iketcp is the Originator
+	local c0 pl
+	c0=$(connects "$1")
+	pl=$E2E_DIR/gl/pluto.log
+	[ "$1" = gl ] && pl=$E2E_DIR/gr/pluto.log
+	local a0
+	a0=$(grep -c "IKETCP ACCEPTED" "$pl")
+	reset_tcp "$1" || return 1
+	R_GW=$1 R_C0=$c0 R_PL=$pl R_A0=$a0
+	e2e_wait 30 reconnected_to_pluto || return 1
+	e2e_log "$1 reconnected ($(($(connects "$1") - c0)) connections); pluto accepted $(($(grep -c "IKETCP ACCEPTED" "$pl") - a0)) with the prefix; pluto then: $(grep -h -o 'send on [^ ]* from [^ ]* to [^ ]* using TCP failed[^(]*' "$pl" | tail -n1)"
+}
 rekey_ping() { # <child|ike> <name> <spec>
 	"e2e_d_rekey_$1" "$2" 60 && e2e_d_ping "$3"
 }
 up_ping() { e2e_d_initiate "$1" "$UP_TIMEOUT" && e2e_d_ping "$2"; }
 
 run_cell() { # <cell>
-	local l r fam spec name n i rgw
+	local l r fam spec name n i
 	read -r l r fam <<<"$1"
 	spec="2 $fam net" name="rfc-$fam"
 	CUR="$l->$r IPv$fam"
@@ -200,12 +248,18 @@ run_cell() { # <cell>
 	check "IKE SA rekeyed, traffic flows" e2e_step "rekey IKE" rekey_ping ike "$name" "$spec" ||
 		e2e_collect_logs "interop-rekey-ike"
 	if [ "$l $r" != "native native" ]; then
-		rgw=gr
-		[ "$r" = native ] && rgw=gl
 		F_NAME=$name F_SPEC=$spec
-		check "TCP connection reset by $rgw's iketcp: the Originator reconnects, CHILD SA rekeys, traffic flows" \
-			fault_reset "$rgw" ||
-			e2e_collect_logs "interop-reset"
+		case "$l $r" in
+		"iketcp iketcp")
+			check "TCP connection reset by gr: the Originator reconnects, CHILD SA rekeys, traffic flows" \
+				fault_reset gr ;;
+		"native iketcp")
+			check "TCP connection reset by gr (pluto the Originator): iketcp does not connect back, the SA stays" \
+				fault_reset_pluto_originator gr ;;
+		"iketcp native")
+			check "TCP connection reset by gl (iketcp the Originator): it reconnects with the prefix, pluto accepts" \
+				fault_reset_pluto_responder gl ;;
+		esac || e2e_collect_logs "interop-reset"
 	fi
 	check "terminated on both gateways" e2e_d_terminate "$name"
 }
