@@ -131,6 +131,7 @@ check "half a prefix, then silence: closed after first-message-timeout" \
 nsx m "$H" send 10.77.2.1 4500 silent 8000 >"$T/silent.out" 2>&1
 check "no prefix at all: closed after first-message-timeout" \
 	ended_within "$T/silent.out" 2500 6000
+check "the two timeouts counted as bad prefixes too" wait_counter b bad_prefix $((bad0 + 4))
 check "A's IKE SA is served meanwhile" exchange 2 3000
 
 # A reset: only the Originator (A) reconnects; the SA goes on

@@ -343,7 +343,7 @@ struct sa {
  * @unrouted: messages of the daemon that no connection may carry yet
  *	(queued until one earns the SA)
  * @bad_prefix: accepted RFC 9329 connections closed for a wrong stream
- *	prefix
+ *	prefix, or none within first-message-timeout
  * @esp_routed: RFC 9329 connections made the carrier of a peer's ESP
  */
 struct daemon_stats {

@@ -1213,7 +1213,7 @@ static void peer_tick_one(struct peer *p, void *arg)
 		next = c->next;
 		if (!c->originator && c->framing == IKETCP_FRAMING_RFC9329 &&
 		    !c->ino && now - c->started > prefix_timeout(d)) {
-			d->stats.first_refused++;
+			d->stats.bad_prefix++;
 			log_rl(LOG_NOTICE, "peer %s: no RFC 9329 stream prefix within %lld ms, closing",
 			       ep_str(&p->remote), prefix_timeout(d));
 			conn_free(d, c);
