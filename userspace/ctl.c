@@ -136,10 +136,11 @@ static void put_peer(struct peer *p, void *arg)
 		    (unsigned long long)s->dropped, p->nsas, p->nhalf, p->nout,
 		    framing_name(p->framing), p->esp_conn);
 		for (const struct conn *c = p->conns; c; c = c->next)
-			put(o, "%s{\"id\":%u,\"framing\":\"%s\",\"opened_by\":\"%s\","
+			put(o, "%s{\"id\":%u,\"framing\":\"%s\",\"opened_by_us\":%s,"
 			    "\"for_sa\":\"%016llx\",\"known\":%s}",
 			    c == p->conns ? "" : ",", c->id,
-			    framing_name(c->framing), c->originator ? "us" : "peer",
+			    framing_name(c->framing),
+			    c->originator ? "true" : "false",
 			    (unsigned long long)c->for_spi,
 			    c->known ? "true" : "false");
 		put(o, "]}");
