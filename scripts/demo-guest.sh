@@ -110,8 +110,7 @@ e2e_rekey_child "$CONN" 60 >/dev/null && e2e_ping 4 >/dev/null || failed "rekey"
 done_ "new CHILD SA installed, traffic flows"
 
 step "TCP reset, reconnect, IKE SA rekey" "the TCP connection is reset mid-life (gw-right closes it)"
-id=$(ip netns exec e2e-gr "$CTL" conns | sed -n 's/^conn \([0-9]*\) .*/\1/p' | head -n1)
-ip netns exec e2e-gr "$CTL" close "$id" || failed "iketcpctl close"
+e2e_conn_reset gr >/dev/null || failed "iketcpctl close"
 e2e_rekey_ike "$CONN" 60 >/dev/null && e2e_ping 4 >/dev/null || failed "rekey after the reset"
 done_ "gw-left reconnected; the IKE SA rekeyed over the new connection"
 

@@ -32,6 +32,7 @@
 
 #include <openssl/evp.h>
 
+#include "addr.h"
 #include "lib.h"
 
 static struct iketcp_ep me;
@@ -85,7 +86,7 @@ static void natd_hash(const uint8_t *spis, const struct iketcp_ep *ep,
 
 static int bind_udp(const struct iketcp_ep *ep, uint16_t port)
 {
-	struct sockaddr_storage ss = {};
+	struct sockaddr_storage ss;
 	socklen_t sl;
 	int fd = socket(ep->family, SOCK_DGRAM, 0), one = 1;
 
@@ -93,21 +94,7 @@ static int bind_udp(const struct iketcp_ep *ep, uint16_t port)
 		return -1;
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
 	bypass_ipsec(fd, ep->family);
-	if (ep->family == AF_INET6) {
-		struct sockaddr_in6 *a = (void *)&ss;
-
-		a->sin6_family = AF_INET6;
-		a->sin6_addr = ep->addr.v6;
-		a->sin6_port = htons(port);
-		sl = sizeof(*a);
-	} else {
-		struct sockaddr_in *a = (void *)&ss;
-
-		a->sin_family = AF_INET;
-		a->sin_addr = ep->addr.v4;
-		a->sin_port = htons(port);
-		sl = sizeof(*a);
-	}
+	sl = ep_to_sockaddr(ep, port, &ss);
 	if (bind(fd, (void *)&ss, sl)) {
 		perror("fakeike: bind");
 		exit(1);
@@ -174,21 +161,7 @@ static void do_send(int fd500, int fd4500, char *args)
 		pl[6] = 16388 >> 8;			/* NAT_DETECTION_SOURCE_IP */
 		pl[7] = 16388 & 0xff;
 	}
-	if (ep.family == AF_INET6) {
-		struct sockaddr_in6 *a = (void *)&ss;
-
-		a->sin6_family = AF_INET6;
-		a->sin6_addr = ep.addr.v6;
-		a->sin6_port = htons(dport);
-		sl = sizeof(*a);
-	} else {
-		struct sockaddr_in *a = (void *)&ss;
-
-		a->sin_family = AF_INET;
-		a->sin_addr = ep.addr.v4;
-		a->sin_port = htons(dport);
-		sl = sizeof(*a);
-	}
+	sl = ep_to_sockaddr(&ep, dport, &ss);
 	if (sendto(fd, buf, off + len, 0, (void *)&ss, sl) < 0)
 		printf("error send: %s\n", strerror(errno));
 	else

@@ -37,11 +37,12 @@
  */
 #include <signal.h>
 
+#include "addr.h"
 #include "lib.h"
 
 static int tcp_connect_from(const char *addr, uint16_t port, const char *src)
 {
-	struct sockaddr_storage ss = {};
+	struct sockaddr_storage ss;
 	struct iketcp_ep ep;
 	socklen_t sl;
 	int fd;
@@ -52,44 +53,17 @@ static int tcp_connect_from(const char *addr, uint16_t port, const char *src)
 	if (fd < 0)
 		return -1;
 	if (src) {
-		struct sockaddr_storage bs = {};
 		struct iketcp_ep sep;
 
 		if (iketcp_ep_parse(src, 0, &sep) || sep.family != ep.family)
 			return -1;
-		if (sep.family == AF_INET6) {
-			struct sockaddr_in6 *a = (void *)&bs;
-
-			a->sin6_family = AF_INET6;
-			a->sin6_addr = sep.addr.v6;
-			sl = sizeof(*a);
-		} else {
-			struct sockaddr_in *a = (void *)&bs;
-
-			a->sin_family = AF_INET;
-			a->sin_addr = sep.addr.v4;
-			sl = sizeof(*a);
-		}
-		if (bind(fd, (void *)&bs, sl)) {
+		sl = ep_to_sockaddr(&sep, 0, &ss);
+		if (bind(fd, (void *)&ss, sl)) {
 			close(fd);
 			return -1;
 		}
 	}
-	if (ep.family == AF_INET6) {
-		struct sockaddr_in6 *a = (void *)&ss;
-
-		a->sin6_family = AF_INET6;
-		a->sin6_addr = ep.addr.v6;
-		a->sin6_port = htons(port);
-		sl = sizeof(*a);
-	} else {
-		struct sockaddr_in *a = (void *)&ss;
-
-		a->sin_family = AF_INET;
-		a->sin_addr = ep.addr.v4;
-		a->sin_port = htons(port);
-		sl = sizeof(*a);
-	}
+	sl = ep_to_sockaddr(&ep, port, &ss);
 	if (connect(fd, (void *)&ss, sl)) {
 		close(fd);
 		return -1;
@@ -426,7 +400,7 @@ static int do_rfc9329(const char *addr, uint16_t port, int ms,
 
 static int do_accept(const char *addr, uint16_t port, int ms)
 {
-	struct sockaddr_storage ss = {};
+	struct sockaddr_storage ss;
 	struct iketcp_ep ep;
 	char pfx[8] = "";
 	int lfd, fd, one = 1;
@@ -439,21 +413,7 @@ static int do_accept(const char *addr, uint16_t port, int ms)
 		return 2;
 	lfd = socket(ep.family, SOCK_STREAM, 0);
 	setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (ep.family == AF_INET6) {
-		struct sockaddr_in6 *a = (void *)&ss;
-
-		a->sin6_family = AF_INET6;
-		a->sin6_addr = ep.addr.v6;
-		a->sin6_port = htons(port);
-		sl = sizeof(*a);
-	} else {
-		struct sockaddr_in *a = (void *)&ss;
-
-		a->sin_family = AF_INET;
-		a->sin_addr = ep.addr.v4;
-		a->sin_port = htons(port);
-		sl = sizeof(*a);
-	}
+	sl = ep_to_sockaddr(&ep, port, &ss);
 	if (lfd < 0 || bind(lfd, (void *)&ss, sl) || listen(lfd, 4)) {
 		perror("hostile: listen");
 		return 1;

@@ -175,16 +175,16 @@ static void put_peer(struct peer *p, void *arg)
 static void put_sa(struct sa *sa, void *arg)
 {
 	struct out *o = arg;
+	const struct conn *own;
 	char r[64];
 
 	if (!sa->bound && !sa->own_conn)
 		return;
+	own = sa->bound ? NULL : peer_conn_for_sa(o->d, sa->p, sa->spi_i);
 	put(o, "sa %016llx peer %s: IKEv%u, %s, conn %u\n",
 	    (unsigned long long)sa->spi_i, addr_s(&sa->peer, r, sizeof(r)),
 	    sa->major, sa->authed ? "authenticated" : "not authenticated",
-	    sa->bound ? sa->bound :
-	    (peer_conn_for_sa(o->d, sa->p, sa->spi_i) ?
-	     peer_conn_for_sa(o->d, sa->p, sa->spi_i)->id : 0));
+	    sa->bound ? sa->bound : own ? own->id : 0);
 }
 
 static void status(struct daemon *d, struct out *o)

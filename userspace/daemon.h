@@ -455,6 +455,7 @@ struct peer *peer_get(struct daemon *d, const struct iketcp_ep *remote,
 		      const struct iketcp_ep *local);
 struct peer *peer_find(struct daemon *d, const struct iketcp_ep *remote,
 		       const struct iketcp_ep *local);
+void peer_apply_rule(struct peer *p, const struct config *cfg);
 void peer_for_each(struct daemon *d, void (*fn)(struct peer *p, void *arg),
 		   void *arg);
 int peer_listen(struct daemon *d);

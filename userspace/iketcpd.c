@@ -140,12 +140,9 @@ static bool listens_same(const struct config *a, const struct config *b)
 	return true;
 }
 
-static void update_port(struct peer *p, void *arg)
+static void update_rule(struct peer *p, void *arg)
 {
-	const struct cfg_rule *r = config_lookup(arg, &p->remote);
-
-	p->tcp_port = r ? r->port : 500;
-	p->framing = r ? r->framing : IKETCP_FRAMING_RAW;
+	peer_apply_rule(p, arg);
 }
 
 static void reload(struct daemon *d, const char *path, int log_override)
@@ -173,7 +170,7 @@ static void reload(struct daemon *d, const char *path, int log_override)
 	}
 	log_set_level(log_override >= 0 ? log_override : d->cfg.log_level);
 	apply_netns(d);
-	peer_for_each(d, update_port, &d->cfg);
+	peer_for_each(d, update_rule, &d->cfg);
 	log_notice("configuration reloaded from %s: %d peer rules", path,
 		   d->cfg.nrules);
 	sd_notify(0, "READY=1");

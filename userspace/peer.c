@@ -116,6 +116,19 @@ struct peer *peer_find(struct daemon *d, const struct iketcp_ep *remote,
 }
 
 /**
+ * peer_apply_rule() - take a peer's TCP port and framing from its rule
+ * @p: the peer
+ * @cfg: the configuration (at creation, and again after a reload)
+ */
+void peer_apply_rule(struct peer *p, const struct config *cfg)
+{
+	const struct cfg_rule *r = config_lookup(cfg, &p->remote);
+
+	p->tcp_port = r ? r->port : framing_port(IKETCP_FRAMING_RAW);
+	p->framing = r ? r->framing : IKETCP_FRAMING_RAW;
+}
+
+/**
  * peer_get() - the peer of a pair of addresses, created if new
  * @d: daemon
  * @remote: its address (port ignored)
@@ -126,7 +139,6 @@ struct peer *peer_find(struct daemon *d, const struct iketcp_ep *remote,
 struct peer *peer_get(struct daemon *d, const struct iketcp_ep *remote,
 		      const struct iketcp_ep *local)
 {
-	const struct cfg_rule *r;
 	struct peer *p = peer_find(d, remote, local);
 
 	if (p)
@@ -138,9 +150,7 @@ struct peer *peer_get(struct daemon *d, const struct iketcp_ep *remote,
 	p->remote.port = 0;
 	p->local = *local;
 	p->local.port = 0;
-	r = config_lookup(&d->cfg, remote);
-	p->tcp_port = r ? r->port : 500;
-	p->framing = r ? r->framing : IKETCP_FRAMING_RAW;
+	peer_apply_rule(p, &d->cfg);
 	p->last_activity = now_ms();
 	p->natt_obs = -1;
 	if (!tsearch(p, &d->peers, peer_cmp)) {

@@ -439,6 +439,14 @@ _e2e_d_rekey_cmd() { # <gw> <child|ike> <name>
 # e2e_d_rekey_child <name> [timeout-s]: the rekeyer (e2e_d_rekeyer, gw-left
 # unless that cannot) rekeys the CHILD SA; waits for a new ESP SA in
 # gw-left's kernel and both sides established. Status 3: no side can.
+# e2e_d_up_ping <name> <spec> <timeout>: initiate, then traffic through ESP
+e2e_d_up_ping() {
+	e2e_d_initiate "$1" "$3" && e2e_d_ping "$2"
+}
+# e2e_d_rekey_ping <child|ike> <name> <spec>: rekey, then traffic through ESP
+e2e_d_rekey_ping() {
+	"e2e_d_rekey_$1" "$2" 60 && e2e_d_ping "$3"
+}
 e2e_d_rekey_child() {
 	local name=$1 timeout=${2:-60} old rc gw
 	gw=$(e2e_d_rekeyer) || { e2e_log "$name: neither daemon can force this rekey"; return 3; }

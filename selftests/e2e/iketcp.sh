@@ -179,9 +179,7 @@ done
 
 # ---- faults: the SA outlives the TCP connection and iketcpd
 if up_and_ping ikev2-v4; then
-	id=$(ip netns exec e2e-gr "$CTL" conns | sed -n 's/^conn \([0-9]*\) .*active.*/\1/p' | head -n1)
-	ip netns exec e2e-gr "$CTL" close "$id"
-	e2e_log "TCP connection $id reset by gw-right"
+	e2e_conn_reset gr
 	e2e_check "TCP connection reset mid-life: the CHILD SA rekeys afterwards" \
 		e2e_step "rekey CHILD after the reset" rekey_and_ping child ikev2-v4 ||
 		e2e_collect_logs iketcp-reset

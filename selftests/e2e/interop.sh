@@ -55,7 +55,7 @@ if [ $LIST = 1 ]; then
 	exit 0
 fi
 UP_TIMEOUT=${E2E_UP_TIMEOUT:-90}
-CTL=build/userspace/iketcpctl
+CTL=$E2E_IKETCPCTL
 
 cell_checks() { # <cell>
 	local l r n=6 # up, ESP in the stream, iperf3, CHILD rekey, IKE rekey, terminate
@@ -74,14 +74,7 @@ trap 'exit 130' INT TERM
 
 CELL_PASS=() CELL_FAIL=() CELL_TIME=() CELL_NAME=() CELL_MBPS=()
 CI=0 CUR=
-check() {
-	local p=$E2E_PASS f=$E2E_FAIL rc
-	e2e_check "$CUR: $1" "${@:2}"
-	rc=$?
-	CELL_PASS[CI]=$((${CELL_PASS[CI]:-0} + E2E_PASS - p))
-	CELL_FAIL[CI]=$((${CELL_FAIL[CI]:-0} + E2E_FAIL - f))
-	return $rc
-}
+check() { e2e_cell_check "$@"; }
 
 rm -rf "$E2E_DIR" && mkdir -p "$E2E_DIR"
 [ -f "$E2E_PKI/.stamp" ] || e2e_bail "no PKI in $E2E_PKI: run selftests/e2e/pki.sh on the host"
@@ -112,15 +105,6 @@ side() { # <gw> <native|iketcp>: that gateway's daemon (and iketcpd)
 			"peer $o6 tcp framing rfc9329" || return 1
 	fi
 }
-esp_sum() { # <gw> <counter>: summed over the module's connections
-	local out n sum=0
-	out=$(ip netns exec "e2e-$1" "$CTL" --json conns 2>/dev/null)
-	while [[ $out =~ \"$2\":([0-9]+)(.*) ]]; do
-		n=${BASH_REMATCH[1]} out=${BASH_REMATCH[2]}
-		sum=$((sum + n))
-	done
-	echo "$sum"
-}
 esp_in_stream() { # <left kind> <right kind>
 	local gw tx rx ok=0 drops states kind
 	drops=$(e2e_mb_tcp_only_dropped)
@@ -133,7 +117,7 @@ esp_in_stream() { # <left kind> <right kind>
 			e2e_log "$gw (native): $states xfrm states with espintcp encapsulation"
 			[ "$states" -ge 2 ] || ok=1
 		else
-			tx=$(esp_sum "$gw" esp_tx_pkts) rx=$(esp_sum "$gw" esp_rx_pkts)
+			tx=$(e2e_conn_sum "$gw" esp_tx_pkts) rx=$(e2e_conn_sum "$gw" esp_rx_pkts)
 			e2e_log "$gw (iketcp): ESP in the stream tx $tx rx $rx packets"
 			[ "$tx" -gt 0 ] && [ "$rx" -gt 0 ] || ok=1
 		fi
@@ -164,26 +148,15 @@ iperf_diag() { # what the gateways counted
 	done
 	e2e_log "middlebox dropped (udp esp): $(e2e_mb_tcp_only_dropped)"
 }
-reset_tcp() { # <gw>: abort its RFC 9329 connection (RST)
-	local id
-	id=$(ip netns exec "e2e-$1" "$CTL" conns | sed -n 's/^conn \([0-9]*\) .*rfc9329 active.*/\1/p' | head -n1)
-	[ -n "$id" ] || { e2e_log "$1 has no active connection"; return 1; }
-	ip netns exec "e2e-$1" "$CTL" close "$id" || return 1
-	e2e_log "connection $id reset by $1"
-	sleep 2
+reset_tcp() { # <gw>: abort its connection (RST), let the peers notice
+	e2e_conn_reset "$1" && sleep 2
 }
 # (the cell's connection name and spec: F_NAME F_SPEC, as matrix.sh does)
 fault_reset() { # <gw>
-	reset_tcp "$1" && e2e_step "rekey CHILD after the reset" rekey_ping child "$F_NAME" "$F_SPEC"
+	reset_tcp "$1" && e2e_step "rekey CHILD after the reset" e2e_d_rekey_ping child "$F_NAME" "$F_SPEC"
 }
 connects() { # <gw>: connections its iketcpd opened (all peers)
-	local out n sum=0
-	out=$(ip netns exec "e2e-$1" "$CTL" -s "$(e2e_iketcpd_ctl "$1")" --json status 2>/dev/null)
-	while [[ $out =~ \"connects\":([0-9]+)(.*) ]]; do
-		n=${BASH_REMATCH[1]} out=${BASH_REMATCH[2]}
-		sum=$((sum + n))
-	done
-	echo "$sum"
+	e2e_json_sum "$(ip netns exec "e2e-$1" "$CTL" -s "$(e2e_iketcpd_ctl "$1")" --json status 2>/dev/null)" connects
 }
 # pluto 4.10 neither reopens its connection after a reset (as the
 # Originator) nor answers on a new one (as the Responder: it keeps the SA on
@@ -212,11 +185,6 @@ fault_reset_pluto_responder() { # <iketcp gw>: iketcp is the Originator
 	e2e_wait 30 reconnected_to_pluto || return 1
 	e2e_log "$1 reconnected ($(($(connects "$1") - c0)) connections); pluto accepted $(($(grep -c "IKETCP ACCEPTED" "$pl") - a0)) with the prefix; pluto then: $(grep -h -o 'send on [^ ]* from [^ ]* to [^ ]* using TCP failed[^(]*' "$pl" | tail -n1)"
 }
-rekey_ping() { # <child|ike> <name> <spec>
-	"e2e_d_rekey_$1" "$2" 60 && e2e_d_ping "$3"
-}
-up_ping() { e2e_d_initiate "$1" "$UP_TIMEOUT" && e2e_d_ping "$2"; }
-
 run_cell() { # <cell>
 	local l r fam spec name n i
 	read -r l r fam <<<"$1"
@@ -235,7 +203,7 @@ run_cell() { # <cell>
 		for ((i = 1; i < n; i++)); do e2e_skip "$CUR: check $((i + 1))" "the set-up failed"; done
 		return
 	fi
-	if ! check "IKE and CHILD SA up over TCP, traffic through ESP" e2e_step "initiate" up_ping "$name" "$spec"; then
+	if ! check "IKE and CHILD SA up over TCP, traffic through ESP" e2e_step "initiate" e2e_d_up_ping "$name" "$spec" "$UP_TIMEOUT"; then
 		e2e_collect_logs "interop-up"
 		for ((i = 1; i < n - 1; i++)); do e2e_skip "$CUR: check $((i + 1))" "not established"; done
 		check "terminated on both gateways" e2e_d_terminate "$name"
@@ -243,9 +211,9 @@ run_cell() { # <cell>
 	fi
 	check "the ESP went through the TCP stream" esp_in_stream "$l" "$r" || e2e_collect_logs "interop-esp"
 	check "iperf3 through ESP-in-TCP" e2e_step "iperf3" iperf "$fam"
-	check "CHILD SA rekeyed, traffic flows" e2e_step "rekey CHILD" rekey_ping child "$name" "$spec" ||
+	check "CHILD SA rekeyed, traffic flows" e2e_step "rekey CHILD" e2e_d_rekey_ping child "$name" "$spec" ||
 		e2e_collect_logs "interop-rekey-child"
-	check "IKE SA rekeyed, traffic flows" e2e_step "rekey IKE" rekey_ping ike "$name" "$spec" ||
+	check "IKE SA rekeyed, traffic flows" e2e_step "rekey IKE" e2e_d_rekey_ping ike "$name" "$spec" ||
 		e2e_collect_logs "interop-rekey-ike"
 	if [ "$l $r" != "native native" ]; then
 		F_NAME=$name F_SPEC=$spec

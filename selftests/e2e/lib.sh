@@ -41,6 +41,7 @@ E2E_DIR=${E2E_DIR:-/tmp/e2e}
 E2E_PKI=${E2E_PKI:-$E2E_ROOT/build/e2e/pki}
 E2E_CHARON=${E2E_CHARON:-/usr/lib/ipsec/charon}
 E2E_IKETCPD=${E2E_IKETCPD:-$E2E_ROOT/build/userspace/iketcpd}
+E2E_IKETCPCTL=${E2E_IKETCPCTL:-$E2E_ROOT/build/userspace/iketcpctl}
 E2E_CHARON_TIMEOUT=${E2E_CHARON_TIMEOUT:-180}
 E2E_RETRANSMIT_TIMEOUT=${E2E_RETRANSMIT_TIMEOUT:-4}
 E2E_RETRANSMIT_BASE=${E2E_RETRANSMIT_BASE:-1.4}
@@ -1048,6 +1049,44 @@ e2e_iketcpd_stop() {
 		_e2e_kill_wait "$pid"
 		unset "E2E_IKETCPD_PID[$gw]"
 	done
+}
+
+# e2e_json_sum <json> <key>: a numeric field, summed over every object of
+# the JSON text that has it (iketcpctl --json output)
+e2e_json_sum() {
+	local out=$1 n sum=0
+	while [[ $out =~ \"$2\":([0-9]+)(.*) ]]; do
+		n=${BASH_REMATCH[1]} out=${BASH_REMATCH[2]}
+		sum=$((sum + n))
+	done
+	echo "$sum"
+}
+
+# e2e_conn_sum <gw> <counter>: a counter of the module (iketcpctl --json
+# conns: esp_tx_pkts, ...), summed over the gateway's connections
+e2e_conn_sum() {
+	e2e_json_sum "$(ip netns exec "e2e-$1" "$E2E_IKETCPCTL" --json conns 2>/dev/null)" "$2"
+}
+
+# e2e_conn_reset <gw>: abort the gateway's first active connection (RST)
+e2e_conn_reset() {
+	local id
+	id=$(ip netns exec "e2e-$1" "$E2E_IKETCPCTL" conns | sed -n 's/^conn \([0-9]*\) .*active.*/\1/p' | head -n1)
+	[ -n "$id" ] || { e2e_log "$1 has no active connection"; return 1; }
+	ip netns exec "e2e-$1" "$E2E_IKETCPCTL" close "$id" || return 1
+	e2e_log "TCP connection $id reset by $1"
+}
+
+# e2e_cell_check <name> <cmd...>: e2e_check for a script of cells (matrix.sh,
+# interop.sh), named after the current cell ($CUR) and counted in its
+# CELL_PASS[CI] and CELL_FAIL[CI]
+e2e_cell_check() {
+	local p=$E2E_PASS f=$E2E_FAIL rc
+	e2e_check "$CUR: $1" "${@:2}"
+	rc=$?
+	CELL_PASS[CI]=$((${CELL_PASS[CI]:-0} + E2E_PASS - p))
+	CELL_FAIL[CI]=$((${CELL_FAIL[CI]:-0} + E2E_FAIL - f))
+	return $rc
 }
 
 # ---------------------------------------------------------------- set-up / tear-down

@@ -62,7 +62,7 @@ done
 
 UP_TIMEOUT=${E2E_UP_TIMEOUT:-90}
 CONTROL_TIMEOUT=${E2E_CONTROL_TIMEOUT:-20}
-CTL=build/userspace/iketcpctl
+CTL=$E2E_IKETCPCTL
 
 # Cells are grouped by daemon pair, in an order that restarts few daemons
 # (each charon start with its RSA-4096 key costs tens of seconds in TCG).
@@ -139,15 +139,7 @@ trap 'exit 130' INT TERM
 # per cell (by index): checks passed, failed, skipped, its name and time
 CELL_PASS=() CELL_FAIL=() CELL_SKIP=() CELL_TIME=() CELL_NAME=()
 CI=0 CUR=
-# check <name> <cmd...>: e2e_check, counted for the current cell
-check() {
-	local p=$E2E_PASS f=$E2E_FAIL rc
-	e2e_check "$CUR: $1" "${@:2}"
-	rc=$?
-	CELL_PASS[CI]=$((${CELL_PASS[CI]:-0} + E2E_PASS - p))
-	CELL_FAIL[CI]=$((${CELL_FAIL[CI]:-0} + E2E_FAIL - f))
-	return $rc
-}
+check() { e2e_cell_check "$@"; }
 skip() { # <name> <reason>
 	e2e_skip "$CUR: $1" "$2"
 	CELL_SKIP[CI]=$((${CELL_SKIP[CI]:-0} + 1))
@@ -218,13 +210,8 @@ iketcpd_status() { # <gw>: iketcpctl --json status, into STATUS_<gw>
 		--json status 2>/dev/null)"
 }
 stat_sum() { # <gw> <key>: a counter of the last iketcpd_status, summed over the peers
-	local v="STATUS_$1" out n sum=0
-	out=${!v}
-	while [[ $out =~ \"$2\":([0-9]+)(.*) ]]; do
-		n=${BASH_REMATCH[1]} out=${BASH_REMATCH[2]}
-		sum=$((sum + n))
-	done
-	echo "$sum"
+	local v="STATUS_$1"
+	e2e_json_sum "${!v}" "$2"
 }
 transports_ok() { # <policy> <udp_out gl before> <tcp_out gl before>
 	local du dt tin ugr
@@ -239,50 +226,29 @@ transports_ok() { # <policy> <udp_out gl before> <tcp_out gl before>
 	fallback) [ "$du" -ge 2 ] && [ "$dt" -ge 1 ] ;;
 	esac
 }
-esp_sum() { # <gw> <counter>: an ESP counter of the module, summed over its connections
-	local out n sum=0
-	out=$(ip netns exec "e2e-$1" "$CTL" --json conns 2>/dev/null)
-	while [[ $out =~ \"$2\":([0-9]+)(.*) ]]; do
-		n=${BASH_REMATCH[1]} out=${BASH_REMATCH[2]}
-		sum=$((sum + n))
-	done
-	echo "$sum"
-}
 # RFC 9329: the tunnel's ESP went through the TCP stream, both ways (the
 # middlebox passes no UDP and no IP ESP: the ping could go no other way)
 esp_in_stream() {
 	local gtx grx rtx rrx drops
-	gtx=$(esp_sum gl esp_tx_pkts) grx=$(esp_sum gl esp_rx_pkts)
-	rtx=$(esp_sum gr esp_tx_pkts) rrx=$(esp_sum gr esp_rx_pkts)
+	gtx=$(e2e_conn_sum gl esp_tx_pkts) grx=$(e2e_conn_sum gl esp_rx_pkts)
+	rtx=$(e2e_conn_sum gr esp_tx_pkts) rrx=$(e2e_conn_sum gr esp_rx_pkts)
 	drops=$(e2e_mb_tcp_only_dropped)
 	e2e_log "ESP in the stream: gw-left tx $gtx rx $grx, gw-right tx $rtx rx $rrx; middlebox dropped (udp esp) $drops"
 	[ "$gtx" -gt 0 ] && [ "$grx" -gt 0 ] && [ "$rtx" -gt 0 ] && [ "$rrx" -gt 0 ]
-}
-reset_tcp() { # gw-right aborts its active connection (RST)
-	local id
-	id=$(ip netns exec e2e-gr "$CTL" conns | sed -n 's/^conn \([0-9]*\) .*active.*/\1/p' | head -n1)
-	[ -n "$id" ] || { e2e_log "gw-right has no active connection"; return 1; }
-	ip netns exec e2e-gr "$CTL" close "$id" || return 1
-	e2e_log "TCP connection $id reset by gw-right"
 }
 restart_iketcpd() { # <gw> <policy> <flags>
 	e2e_iketcpd_stop "$1"
 	iketcpd_start_gw "$1" "$2" "$3"
 }
 
-rekey_ping() { # <child|ike> <name> <spec>
-	"e2e_d_rekey_$1" "$2" 60 && e2e_d_ping "$3"
-}
-up_ping() { # <name> <spec>
-	e2e_d_initiate "$1" "$UP_TIMEOUT" && e2e_d_ping "$2"
-}
 # the fault checks work on the current cell's F_NAME F_SPEC F_POL F_FLAGS
 fault_reset() {
-	reset_tcp && e2e_step "rekey CHILD after the reset" rekey_ping child "$F_NAME" "$F_SPEC"
+	e2e_conn_reset gr &&
+		e2e_step "rekey CHILD after the reset" e2e_d_rekey_ping child "$F_NAME" "$F_SPEC"
 }
 fault_restart() { # <gw> <child|ike>
 	restart_iketcpd "$1" "$F_POL" "$F_FLAGS" &&
-		e2e_step "rekey $2 after restarting iketcpd on $1" rekey_ping "$2" "$F_NAME" "$F_SPEC"
+		e2e_step "rekey $2 after restarting iketcpd on $1" e2e_d_rekey_ping "$2" "$F_NAME" "$F_SPEC"
 }
 faults() {
 	check "TCP connection reset and reopened under the SA: CHILD SA rekeys, traffic flows" \
@@ -343,7 +309,7 @@ run_cell() { # <cell>
 	fi
 	iketcpd_status gl
 	u0=$(stat_sum gl udp_out) t0=$(stat_sum gl tcp_out)
-	if ! check "IKE and CHILD SA up, traffic through ESP" e2e_step "initiate $name" up_ping "$name" "$spec"; then
+	if ! check "IKE and CHILD SA up, traffic through ESP" e2e_step "initiate $name" e2e_d_up_ping "$name" "$spec" "$UP_TIMEOUT"; then
 		e2e_collect_logs "matrix-up"
 		for ((i = 1; i < n - 1; i++)); do skip "check $((i + 1))" "not established"; done
 		check "terminated on both gateways" e2e_d_terminate "$name"
@@ -356,9 +322,9 @@ run_cell() { # <cell>
 	fi
 	if rekeyer=$(e2e_d_rekeyer); then
 		[ "$rekeyer" = gl ] || e2e_log "pluto cannot force an IKEv1 rekey: gw-right's charon rekeys"
-		check "CHILD SA rekeyed, traffic flows" e2e_step "rekey CHILD" rekey_ping child "$name" "$spec" ||
+		check "CHILD SA rekeyed, traffic flows" e2e_step "rekey CHILD" e2e_d_rekey_ping child "$name" "$spec" ||
 			e2e_collect_logs "matrix-rekey-child"
-		check "IKE SA rekeyed, traffic flows" e2e_step "rekey IKE" rekey_ping ike "$name" "$spec" ||
+		check "IKE SA rekeyed, traffic flows" e2e_step "rekey IKE" e2e_d_rekey_ping ike "$name" "$spec" ||
 			e2e_collect_logs "matrix-rekey-ike"
 	else
 		why="pluto 4.10 cannot force an IKEv1 rekey and neither gateway runs charon"
