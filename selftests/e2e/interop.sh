@@ -131,7 +131,9 @@ iperf() { # <fam>: iperf3 TCP from the host behind gw-left to the one behind gw-
 	ip netns exec e2e-hr iperf3 -s -1 -B "$dst" >/dev/null 2>&1 &
 	local srv=$!
 	sleep 1
-	out=$(ip netns exec e2e-hl iperf3 -c "$dst" -t "$IPERF_TIME" -J 2>&1)
+	# (bounded: a stalled tunnel must not hang the run)
+	out=$(ip netns exec e2e-hl timeout $((IPERF_TIME + 30)) iperf3 -c "$dst" -t "$IPERF_TIME" -J 2>&1)
+	kill "$srv" 2>/dev/null
 	wait "$srv" 2>/dev/null
 	bps=$(sed -n '/"sum_received"/,/}/s/.*"bits_per_second":[[:space:]]*\([0-9.e+]*\).*/\1/p' <<<"$out" | head -n1)
 	[ -n "$bps" ] || { e2e_log "iperf3: $(tail -n 3 <<<"$out")"; iperf_diag; return 1; }
