@@ -437,6 +437,22 @@ e2e_mb_tcp_only() {
 	esac
 }
 
+# e2e_mb_segments on|off: "on", the middlebox hands each gateway the TCP
+# stream in segments of at most one MSS, as a wire does to a NIC without
+# GRO (TSO and GSO off on its links to the gateways); "off", as veth does
+# by default, the sender's TSO super-packets. Linux espintcp (6.12) needs
+# "on" to forward: it leaves the TCP segment's GSO metadata on the ESP
+# packets it decapsulates, so every inner packet from a multi-segment skb
+# is dropped at validate_xmit_skb (GSO segmentation of a packet no longer
+# than its gso_size fails). iketcp copies each record and is not affected.
+e2e_mb_segments() {
+	local dev v
+	case $1 in on) v=off ;; off) v=on ;; *) echo "e2e_mb_segments: on|off" >&2; return 2 ;; esac
+	for dev in mb-gl mb-gr; do
+		ip netns exec e2e-mb ethtool -K "$dev" tso "$v" gso "$v" >/dev/null || return 1
+	done
+}
+
 # e2e_mb_tcp_only_dropped: "<udp> <esp>" packets the TCP-only filter dropped
 e2e_mb_tcp_only_dropped() {
 	local u e
@@ -1075,6 +1091,35 @@ e2e_conn_reset() {
 	[ -n "$id" ] || { e2e_log "$1 has no active connection"; return 1; }
 	ip netns exec "e2e-$1" "$E2E_IKETCPCTL" close "$id" || return 1
 	e2e_log "TCP connection $id reset by $1"
+}
+
+# e2e_iperf <4|6|nat> <seconds>: an iperf3 TCP run from the host behind
+# gw-left to the one behind gw-right, through the tunnel (bounded: a stalled
+# tunnel does not hang the run); its throughput in Mbit/s goes to
+# E2E_IPERF_MBPS and the log. Fails if it did not finish or moved nothing.
+e2e_iperf() {
+	local dst=$E2E_HR4 out bps srv
+	E2E_IPERF_MBPS=
+	[ "$1" = 6 ] && dst=$E2E_HR6
+	ip netns exec e2e-hr iperf3 -s -1 -B "$dst" >/dev/null 2>&1 &
+	srv=$!
+	sleep 1
+	out=$(ip netns exec e2e-hl timeout $(($2 + 30)) iperf3 -c "$dst" -t "$2" -J 2>&1)
+	kill "$srv" 2>/dev/null
+	wait "$srv" 2>/dev/null
+	bps=$(sed -n '/"sum_received"/,/}/s/.*"bits_per_second":[[:space:]]*\([0-9.e+]*\).*/\1/p' <<<"$out" | head -n1)
+	[ -n "$bps" ] || { e2e_log "iperf3: $(tail -n 3 <<<"$out" | tr '\n' ' ')"; return 1; }
+	E2E_IPERF_MBPS=$(awk -v b="$bps" 'BEGIN { printf "%.1f", b / 1e6 }')
+	e2e_log "iperf3 TCP $2 s through the tunnel: $E2E_IPERF_MBPS Mbit/s"
+	awk -v b="$bps" 'BEGIN { exit !(b > 0) }'
+}
+
+# e2e_link_drops <ns>: the namespace's interfaces that dropped packets
+# ("dev rx/tx"), for diagnostics
+e2e_link_drops() {
+	ip -n "e2e-$1" -s link 2>/dev/null | awk '
+		/^[0-9]+:/ { dev = $2; sub(/@.*|:$/, "", dev) }
+		/RX:/ { getline; rx = $4 } /TX:/ { getline; if (rx + $4) printf "%s %s/%s ", dev, rx, $4 }'
 }
 
 # e2e_cell_check <name> <cmd...>: e2e_check for a script of cells (matrix.sh,

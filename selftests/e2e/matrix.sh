@@ -122,6 +122,7 @@ cell_checks() { # <cell>
 	n=5 # up, CHILD rekey, IKE rekey, transports, terminate
 	[[ " $flags " == *" faults "* ]] && n=$((n + 3))
 	[[ " $flags " == *" rfc9329 "* ]] && n=$((n + 1))
+	[[ " $flags " == *" rfc9329 "* ]] && [ "$_t" = net ] && n=$((n + 1)) # iperf3
 	echo $n
 }
 
@@ -319,6 +320,10 @@ run_cell() { # <cell>
 	if [[ " $flags " == *" rfc9329 "* ]]; then
 		check "RFC 9329: the ESP crossed in the TCP stream both ways" esp_in_stream ||
 			e2e_collect_logs "matrix-esp"
+		# full-size packets (a ping is small) between the subnets
+		[ "$topo" = net ] &&
+			{ check "RFC 9329: iperf3 through ESP-in-TCP" e2e_step "iperf3" e2e_iperf "$fam" 5 ||
+				e2e_collect_logs "matrix-iperf"; }
 	fi
 	if rekeyer=$(e2e_d_rekeyer); then
 		[ "$rekeyer" = gl ] || e2e_log "pluto cannot force an IKEv1 rekey: gw-right's charon rekeys"
