@@ -18,7 +18,7 @@ ver=$(cat "$ROOT/VERSION")
 
 deb=$(sed -n '1s/^iketcp (\([^)]*\)).*/\1/p' "$ROOT/debian/changelog")
 [ "$deb" = "$ver" ] ||
-	bad "debian/changelog's newest entry is '${deb:-?}', VERSION is '$ver' (add an entry: dch -v $ver)"
+	bad "debian/changelog's newest entry is '${deb:-?}', VERSION is '$ver' (add an entry to debian/changelog, e.g. dch -v $ver)"
 
 grep -qx 'PACKAGE_VERSION="#MODULE_VERSION#"' "$ROOT/dkms.conf" ||
 	bad "dkms.conf must say PACKAGE_VERSION=\"#MODULE_VERSION#\" (filled in from VERSION)"

@@ -18,8 +18,9 @@ OUT=${DEB_OUT:-$ROOT/build/deb}
 
 die() { echo "deb: error: $*" >&2; exit 1; }
 
-command -v dpkg-checkbuilddeps >/dev/null && command -v dpkg-buildpackage >/dev/null ||
+if ! command -v dpkg-checkbuilddeps >/dev/null || ! command -v dpkg-buildpackage >/dev/null; then
 	die "dpkg-dev is missing: apt-get install dpkg-dev"
+fi
 
 "$ROOT/scripts/check-version.sh" || die "the versions disagree (see above)"
 VER=$(cat "$ROOT/VERSION")
@@ -30,13 +31,14 @@ if ! unmet=$(cd "$ROOT" && dpkg-checkbuilddeps 2>&1); then
 	list=$(sed -n 's/.*Unmet build dependencies: //p' <<<"$unmet" |
 		sed 's/([^)]*)//g; s/|/ /g' | tr -s ' ' '\n' |
 		sed 's/^debhelper-compat$/debhelper/; s/^dh-sequence-dkms$/dh-dkms/' |
-		grep -v '^$' | sort -u | tr '\n' ' ')
+		grep -v '^$' | sort -u | tr '\n' ' ' | sed 's/ $//')
 	echo "$unmet" >&2
 	die "missing build dependencies; install them with: apt-get install ${list:-(see above)}"
 fi
 
-command -v git >/dev/null && git -C "$ROOT" rev-parse --git-dir >/dev/null 2>&1 ||
+if ! git -C "$ROOT" rev-parse --git-dir >/dev/null 2>&1; then
 	die "$ROOT is not a git checkout (the package is built from git's file list)"
+fi
 
 SRC=$OUT/iketcp-$VER
 rm -rf "$OUT"
