@@ -20,7 +20,8 @@
 #   debian/*.lintian-overrides does not explain (output in
 #   build/deb/lintian.txt).
 # --install (root, changes this machine): apt-get install of iketcpd's
-# .deb, the unit not enabled, then apt-get purge leaves nothing behind.
+# .deb, the unit not enabled, no user; apt-get remove keeps only the
+# conffile, apt-get purge leaves nothing behind.
 # The dkms package is not installed here (it builds for the kernels of
 # this machine).
 
@@ -193,6 +194,12 @@ if [ "$install" = 1 ]; then
 		check "installed: the unit is not enabled" \
 			test ! -e /etc/systemd/system/multi-user.target.wants/iketcpd.service
 		check "installed: no user iketcpd (systemd allocates it)" eval '! getent passwd iketcpd >/dev/null'
+		DEBIAN_FRONTEND=noninteractive apt-get remove -y -q iketcpd >/dev/null 2>&1
+		left=$(ls -d /usr/sbin/iketcpd /usr/sbin/iketcpctl /lib/systemd/system/iketcpd.service \
+			/usr/share/doc/iketcpd 2>/dev/null | tr '\n' ' ')
+		st=$(dpkg-query -W -f='${db:Status-Abbrev}' iketcpd 2>/dev/null)
+		check "apt-get remove iketcpd: the files gone${left:+ (left: $left)}, the conffile kept (${st% })" \
+			eval '[ -z "$left" ] && [ "${st% }" = rc ] && [ -f /etc/iketcp/iketcpd.conf ]'
 		DEBIAN_FRONTEND=noninteractive apt-get purge -y -q iketcpd >/dev/null 2>&1
 		left=$(ls -d /usr/sbin/iketcpd /usr/sbin/iketcpctl /etc/iketcp \
 			/lib/systemd/system/iketcpd.service /usr/share/doc/iketcpd \
