@@ -56,7 +56,7 @@ module:
 	@mkdir -p $(BUILD)
 	@cp -rsf $(CURDIR)/kernel $(BUILD)/
 	@ln -sf $(CURDIR)/Kbuild $(BUILD)/Kbuild
-	$(MAKE) -C $(KDIR) M=$(CURDIR)/$(BUILD) W=1 \
+	$(MAKE) -C $(KDIR) M=$(CURDIR)/$(BUILD) W=1 IKETCP_VERSION=$(shell cat VERSION) \
 		IKETCP_DEBUG=$(IKETCP_DEBUG) KCFLAGS="$(KCFLAGS_EXTRA)" modules
 
 modules-all:

@@ -1,11 +1,13 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# check-version.sh - VERSION is the tree's one version: iketcpd and
-# iketcpctl --version are built from it (userspace/Makefile), dkms.conf
-# leaves PACKAGE_VERSION to be filled in from it (#MODULE_VERSION#: dh_dkms
-# -V, scripts/dkms-install.sh), and debian/changelog's newest entry must
-# be it (a native package: no Debian revision). Fails on any drift.
+# check-version.sh - VERSION is the tree's one version. iketcpd and
+# iketcpctl --version are built from it (userspace/Makefile), and so is
+# the module's MODULE_VERSION (IKETCP_VERSION, passed by Makefile and by
+# dkms.conf's MAKE line); dkms.conf leaves PACKAGE_VERSION to be filled in
+# from it (#MODULE_VERSION#: dh_dkms -V, scripts/dkms-install.sh); and
+# debian/changelog's newest entry must be it (a native package: no Debian
+# revision). Fails on any drift.
 
 set -euo pipefail
 
@@ -22,6 +24,8 @@ deb=$(sed -n '1s/^iketcp (\([^)]*\)).*/\1/p' "$ROOT/debian/changelog")
 
 grep -qx 'PACKAGE_VERSION="#MODULE_VERSION#"' "$ROOT/dkms.conf" ||
 	bad "dkms.conf must say PACKAGE_VERSION=\"#MODULE_VERSION#\" (filled in from VERSION)"
+grep -q '^MAKE\[0\]=.* IKETCP_VERSION=${PACKAGE_VERSION} ' "$ROOT/dkms.conf" ||
+	bad "dkms.conf's MAKE[0] must pass IKETCP_VERSION=\${PACKAGE_VERSION} (modinfo's version)"
 
 # no version written into the sources by hand
 hard=$(grep -rnE '_VERSION "[0-9]+\.[0-9]+' "$ROOT/userspace" "$ROOT/kernel" \

@@ -7,11 +7,13 @@
 # then checks, TAP:
 # - one version everywhere: VERSION, debian/changelog, the packages'
 #   Version, /usr/src/iketcp-<version>, dkms.conf's PACKAGE_VERSION, the
-#   DKMS maintainer scripts, iketcpd --version and iketcpctl --version;
+#   DKMS maintainer scripts, the module's modinfo version, iketcpd
+#   --version and iketcpctl --version;
 # - iketcp-dkms holds exactly the module's source (git's kernel/, Kbuild,
 #   dkms.conf) and depends on dkms; that source builds as DKMS builds it
 #   (dkms.conf's MAKE line) against every kernel header set installed
-#   (TEST_DEB_KDIRS="dir ..." for others), a release build (no debug.o);
+#   (TEST_DEB_KDIRS="dir ..." for others), a release build (no debug.o)
+#   whose modinfo version is VERSION;
 # - iketcpd holds iketcpd, iketcpctl, the three man pages, the unit (the
 #   tree's, with /usr/sbin), the conffile /etc/iketcp/iketcpd.conf (the
 #   example, and iketcpd --check accepts it), its README.Debian, and no
@@ -118,8 +120,10 @@ for k in $kdirs; do
 			nok "DKMS build against $(basename "$k")" "no $ko"
 		elif [ -e "$tree/iketcp/$VER/build/kernel/debug.o" ]; then
 			nok "DKMS build against $(basename "$k")" "debug.o built: not a release build"
+		elif [ "$(modinfo -F version "$ko")" != "$VER" ]; then
+			nok "DKMS build against $(basename "$k")" "modinfo version '$(modinfo -F version "$ko")', not $VER"
 		else
-			ok "DKMS build against $(basename "$k"): $(modinfo -F vermagic "$ko" | cut -d' ' -f1), release (no debug.o)"
+			ok "DKMS build against $(basename "$k"): $(modinfo -F vermagic "$ko" | cut -d' ' -f1), version $VER, release (no debug.o)"
 		fi
 	else
 		nok "DKMS build against $(basename "$k")" "$(tail -n 5 <<<"$blog" | tr '\n' ' ')"
