@@ -15,6 +15,8 @@
 #   make demo            the end-to-end scenario, readable, in the VM
 #   make bench           benchmarks (long; results in bench/)
 #   make install         module + helper on this machine (see README)
+#   make deb             Debian packages iketcp-dkms and iketcpd in build/deb/
+#   make check-deb       make deb, then their contents and lintian
 #
 # KDIR defaults to the running kernel's build tree, else the newest Debian
 # headers installed. Objects go to build/<kernel release>/, so one tree
@@ -40,7 +42,8 @@ DEBUG_SUITES ?= module.sh ulp rfc9329 shim churn nlfuzz hostile.sh e2e/iketcp.sh
 .PHONY: all module modules-all userspace selftests check check-host check-vm \
 	checkpatch kernel-doc setup demo bench clean install install-module check-vm-full \
 	install-userspace dkms-install test-vmrun fuzz fuzz-smoke fuzz-campaign \
-	check-debug check-e2e-full check-sanitize userspace-san check-interop
+	check-debug check-e2e-full check-sanitize userspace-san check-interop \
+	deb check-deb check-version
 
 all: module userspace selftests
 
@@ -53,7 +56,7 @@ module:
 	@mkdir -p $(BUILD)
 	@cp -rsf $(CURDIR)/kernel $(BUILD)/
 	@ln -sf $(CURDIR)/Kbuild $(BUILD)/Kbuild
-	$(MAKE) -C $(KDIR) M=$(CURDIR)/$(BUILD) W=1 \
+	$(MAKE) -C $(KDIR) M=$(CURDIR)/$(BUILD) W=1 IKETCP_VERSION=$(shell cat VERSION) \
 		IKETCP_DEBUG=$(IKETCP_DEBUG) KCFLAGS="$(KCFLAGS_EXTRA)" modules
 
 modules-all:
@@ -75,8 +78,12 @@ checkpatch:
 kernel-doc:
 	@scripts/kernel-doc-check.sh
 
-check-host: userspace selftests
+check-host: userspace selftests check-version
 	@$(MAKE) -C userspace test
+
+# VERSION is the one version (dkms.conf, debian/changelog, --version)
+check-version:
+	@scripts/check-version.sh
 
 check-vm:
 	@scripts/check-vm.sh $(CHECK_VM)
@@ -160,6 +167,14 @@ install-userspace: userspace
 
 dkms-install:
 	scripts/dkms-install.sh
+
+# Debian packages (debhelper, dh-dkms): build/deb/*.deb, not as root
+deb:
+	@scripts/deb.sh
+
+# the packages built, their contents checked, lintian clean (not in make check)
+check-deb:
+	@scripts/test-deb.sh
 
 # libFuzzer on the parsers (host only, clang): FUZZ_TIME seconds each
 fuzz:

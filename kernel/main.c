@@ -52,6 +52,9 @@ module_exit(iketcp_exit);
 MODULE_DESCRIPTION("IKE over TCP: TCP ULP framing IKE messages for a userspace helper");
 MODULE_AUTHOR("iketcp developers");
 MODULE_LICENSE("GPL");
+#ifdef IKETCP_VERSION
+MODULE_VERSION(IKETCP_VERSION);
+#endif
 /* No MODULE_ALIAS_GENL_FAMILY: anyone may look a family up by name, which
  * would load the module; the helper (or its unit) loads it with modprobe.
  */

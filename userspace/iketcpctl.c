@@ -40,6 +40,7 @@ static void usage(FILE *f)
 		"Options:\n"
 		"  -j, --json            JSON output\n"
 		"  -s, --ctl PATH        iketcpd's status socket (default /run/iketcpd/iketcpd.sock)\n"
+		"  -V, --version         print the version\n"
 		"  -h, --help            this help\n"
 		"\n"
 		"Needs CAP_NET_ADMIN and the iketcp module loaded.\n");
@@ -227,6 +228,7 @@ int main(int argc, char **argv)
 		{ "json", no_argument, NULL, 'j' },
 		{ "ctl", required_argument, NULL, 's' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
 		{}
 	};
 	const char *cmd = "show", *ctl = "/run/iketcpd/iketcpd.sock";
@@ -234,7 +236,7 @@ int main(int argc, char **argv)
 	uint32_t v;
 	int c, ret;
 
-	while ((c = getopt_long(argc, argv, "js:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "js:hV", opts, NULL)) != -1) {
 		switch (c) {
 		case 's':
 			ctl = optarg;
@@ -244,6 +246,9 @@ int main(int argc, char **argv)
 			break;
 		case 'h':
 			usage(stdout);
+			return 0;
+		case 'V':
+			printf("iketcpctl %s\n", IKETCP_VERSION);
 			return 0;
 		default:
 			usage(stderr);

@@ -24,7 +24,6 @@
 #include "daemon.h"
 #include "log.h"
 
-#define IKETCPD_VERSION "0.1.0"
 #define DEFAULT_CONFIG "/etc/iketcp/iketcpd.conf"
 #define DEFAULT_RUNDIR "/run/iketcpd"
 #define DEFAULT_CTL DEFAULT_RUNDIR "/iketcpd.sock"
@@ -405,7 +404,7 @@ int main(int argc, char **argv)
 			d.state_path = optarg;
 			break;
 		case 'V':
-			printf("iketcpd %s\n", IKETCPD_VERSION);
+			printf("iketcpd %s\n", IKETCP_VERSION);
 			return 0;
 		case 'h':
 			usage(stdout);
@@ -477,7 +476,7 @@ int main(int argc, char **argv)
 	    errno != EEXIST)
 		log_warn("cannot create %s: %s", DEFAULT_RUNDIR, strerror(errno));
 	ctl_open(&d, ctl);
-	log_notice("iketcpd %s started: %d peer rules from %s", IKETCPD_VERSION,
+	log_notice("iketcpd %s started: %d peer rules from %s", IKETCP_VERSION,
 		   d.cfg.nrules, path);
 	/* the capture rules are installed: the IKE daemon may start */
 	sd_notifyf(0, "READY=1\nSTATUS=%d peer rules from %s", d.cfg.nrules,
