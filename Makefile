@@ -70,6 +70,7 @@ userspace:
 
 selftests: userspace
 	$(MAKE) -C selftests
+	$(MAKE) -C bench progs
 	@selftests/e2e/pki.sh
 
 checkpatch:

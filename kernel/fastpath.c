@@ -11,6 +11,13 @@
  * message it cannot deliver (which then goes to the helper), so messages
  * of one SA reach the daemon in the order received.
  *
+ * Hand-over: a request that comes while messages are still on their way
+ * to the helper is refused (-EAGAIN), and the connection is no longer read
+ * (iketcp_conn::fp_wait): the helper's backlog of it can only shrink, and
+ * its next request, once drained, finds it caught up. So a connection that
+ * a peer floods is handed over as surely as an idle one. The pause ends
+ * with that request, with an entry ended, or after IKETCP_FASTPATH_WAIT_MS.
+ *
  * The table lives under the socket lock: the receive side runs with it
  * (strparser), the netlink requests take it.
  */
@@ -70,6 +77,54 @@ static bool iketcp_fastpath_take(struct iketcp_fastpath *fp)
 	return true;
 }
 
+/* Pause reading @conn until the helper has caught up (socket locked). The
+ * timer holds a reference on @conn.
+ */
+static void iketcp_fastpath_wait(struct iketcp_conn *conn)
+{
+	if (conn->fp_wait)
+		return;
+	conn->fp_wait = true;
+	strp_pause(&conn->strp);
+	atomic64_inc(&conn->inet->fast_waits);
+	refcount_inc(&conn->refcnt);
+	if (!schedule_delayed_work(&conn->fp_wait_work,
+				   msecs_to_jiffies(IKETCP_FASTPATH_WAIT_MS)))
+		iketcp_conn_put(conn);
+}
+
+/* The pause is over (socket locked) */
+static void iketcp_fastpath_wait_end(struct iketcp_conn *conn)
+{
+	if (!conn->fp_wait)
+		return;
+	conn->fp_wait = false;
+	if (cancel_delayed_work(&conn->fp_wait_work))
+		iketcp_conn_put(conn);
+	iketcp_rx_resume(conn);
+}
+
+/**
+ * iketcp_fastpath_wait_work() - end a pause for a hand-over that the helper
+ *	did not complete in time
+ * @work: iketcp_conn::fp_wait_work
+ */
+void iketcp_fastpath_wait_work(struct work_struct *work)
+{
+	struct iketcp_conn *conn = container_of(to_delayed_work(work),
+						struct iketcp_conn,
+						fp_wait_work);
+
+	lock_sock(conn->sk);
+	if (conn->fp_wait) {
+		conn->fp_wait = false;
+		atomic64_inc(&conn->inet->fast_wait_timeouts);
+		iketcp_rx_resume(conn);
+	}
+	release_sock(conn->sk);
+	iketcp_conn_put(conn);
+}
+
 /**
  * iketcp_fastpath_add() - deliver an IKE SA's messages in the kernel
  * @conn: the connection
@@ -82,9 +137,13 @@ static bool iketcp_fastpath_take(struct iketcp_fastpath *fp)
  * @rx_seq: IKETCP_CMD_MSG notifications of @conn the helper has handled
  * @extack: where to explain a failure
  *
+ * While notifications of @conn are still in flight or held back, the
+ * connection is no longer read until the helper asks again (see the top of
+ * this file).
+ *
  * Return: 0; -EAGAIN if notifications are still in flight or held back,
- * -ENOSPC if the connection has IKETCP_FASTPATH_MAX entries already,
- * -ENOTCONN if it ended, -ENOMEM.
+ * -EINVAL if @rx_seq counts more than were sent, -ENOSPC if the connection
+ * has IKETCP_FASTPATH_MAX entries already, -ENOTCONN if it ended, -ENOMEM.
  */
 int iketcp_fastpath_add(struct iketcp_conn *conn, u64 spi_i, u64 spi_r,
 			u16 lport, u16 rport, bool nonesp, u32 rate, u64 rx_seq,
@@ -101,13 +160,24 @@ int iketcp_fastpath_add(struct iketcp_conn *conn, u64 spi_i, u64 spi_r,
 		err = -ENOTCONN;
 		goto out;
 	}
-	if (rx_seq != conn->stats.rx_msgs || conn->rx_held ||
+	if (rx_seq > conn->stats.rx_msgs) {
+		NL_SET_ERR_MSG_MOD(extack,
+				   "more messages handled than the connection delivered");
+		err = -EINVAL;
+		goto out;
+	}
+	if (rx_seq < conn->stats.rx_msgs || conn->rx_held ||
 	    test_bit(IKETCP_CONN_BLOCKED, &conn->flags)) {
 		NL_SET_ERR_MSG_MOD(extack,
-				   "messages of the connection are on their way to the helper");
+				   "messages of the connection are on their way to the helper: not read until it asks again");
+		iketcp_fastpath_wait(conn);
 		err = -EAGAIN;
 		goto out;
 	}
+	/* caught up: read on (the parser runs once the socket is released,
+	 * after the entry is in place)
+	 */
+	iketcp_fastpath_wait_end(conn);
 	fp = conn->fastpath;
 	if (!fp) {
 		fp = kzalloc(sizeof(*fp), GFP_KERNEL);
@@ -139,6 +209,7 @@ int iketcp_fastpath_add(struct iketcp_conn *conn, u64 spi_i, u64 spi_r,
 		fp->rate = rate;
 		fp->tokens = 2ULL * rate * HZ;
 	}
+	atomic64_inc(&conn->inet->fast_added);
 out:
 	release_sock(sk);
 	return err;
@@ -162,6 +233,8 @@ int iketcp_fastpath_del(struct iketcp_conn *conn, u64 spi_i, u64 spi_r,
 	int i, err = 0;
 
 	lock_sock(sk);
+	/* the helper gave up a hand-over, or changed its mind */
+	iketcp_fastpath_wait_end(conn);
 	fp = conn->fastpath;
 	if (all) {
 		if (fp)

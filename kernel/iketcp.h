@@ -158,6 +158,9 @@ struct iketcp_esp_route {
  * @stats: counters
  * @fastpath: IKE SAs whose messages go straight to the daemon (fastpath.c),
  *	NULL until the first; under the socket lock
+ * @fp_wait: reading paused until the helper has caught up and can hand an
+ *	SA over (fastpath.c); under the socket lock
+ * @fp_wait_work: ends a @fp_wait the helper did not resolve in time
  * @esp_q: ESP packets taken from the xfrm output, waiting for @tx_work
  * @esp_queued: their truesize (under @esp_q's lock)
  * @esp_tx_drops: outbound ESP packets dropped (queue full, closing)
@@ -196,6 +199,8 @@ struct iketcp_conn {
 	void (*saved_state_change)(struct sock *sk);
 	struct iketcp_conn_stats stats;
 	struct iketcp_fastpath *fastpath;
+	bool fp_wait;
+	struct delayed_work fp_wait_work;
 	struct sk_buff_head esp_q;
 	u32 esp_queued;
 	atomic64_t esp_tx_drops;
@@ -239,6 +244,9 @@ struct iketcp_conn {
  * @udp_sent: datagrams sent to peers
  * @fast_msgs: messages delivered by the fast path
  * @fast_fallbacks: fast path messages handed to the helper instead
+ * @fast_added: fast path entries started
+ * @fast_waits: connections paused so that the helper could catch up
+ * @fast_wait_timeouts: such pauses the helper did not end in time
  * @first_msg_timeouts: connections aborted for a late first message
  * @msg_timeouts: connections aborted for a message not completed in time
  * @inject_drops: datagrams for the daemon that could not be delivered
@@ -281,6 +289,9 @@ struct iketcp_net {
 	atomic64_t udp_sent;
 	atomic64_t fast_msgs;
 	atomic64_t fast_fallbacks;
+	atomic64_t fast_added;
+	atomic64_t fast_waits;
+	atomic64_t fast_wait_timeouts;
 	atomic64_t first_msg_timeouts;
 	atomic64_t msg_timeouts;
 	atomic64_t inject_drops;
@@ -342,6 +353,7 @@ void iketcp_rx_first_msg_work(struct work_struct *work);
 int iketcp_rx_set_first_msg_timeout(struct iketcp_conn *conn, u32 ms);
 void iketcp_rx_arm_first_msg(struct iketcp_conn *conn, u32 ms);
 void iketcp_rx_detach(struct iketcp_conn *conn);
+void iketcp_rx_resume(struct iketcp_conn *conn);
 
 /* netns.c: the netns memory cap (iketcp_net::mem_limit) */
 bool iketcp_mem_charge(struct iketcp_conn *conn, u32 size);
@@ -363,6 +375,7 @@ int iketcp_fastpath_add(struct iketcp_conn *conn, u64 spi_i, u64 spi_r,
 int iketcp_fastpath_del(struct iketcp_conn *conn, u64 spi_i, u64 spi_r,
 			bool all, struct netlink_ext_ack *extack);
 bool iketcp_fastpath_rcv(struct iketcp_conn *conn, struct sk_buff *skb);
+void iketcp_fastpath_wait_work(struct work_struct *work);
 void iketcp_fastpath_free(struct iketcp_conn *conn);
 
 /* esp.c */

@@ -607,6 +607,10 @@ static int iketcp_nl_netns_get(struct sk_buff *skb, struct genl_info *info)
 	st[IKETCP_NS_STAT_INJECT_DROPS] = atomic64_read(&in->inject_drops);
 	st[IKETCP_NS_STAT_CAPTURE_DEFERRED] =
 		atomic64_read(&in->capture_deferred);
+	st[IKETCP_NS_STAT_FAST_ADDED] = atomic64_read(&in->fast_added);
+	st[IKETCP_NS_STAT_FAST_WAITS] = atomic64_read(&in->fast_waits);
+	st[IKETCP_NS_STAT_FAST_WAIT_TIMEOUTS] =
+		atomic64_read(&in->fast_wait_timeouts);
 
 	msg = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
 	if (!msg)

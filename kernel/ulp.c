@@ -142,6 +142,7 @@ static int iketcp_ulp_attach(struct sock *sk, u8 mode)
 	INIT_WORK(&conn->tx_work, iketcp_tx_work);
 	INIT_DELAYED_WORK(&conn->abort_work, iketcp_rx_abort_work);
 	INIT_DELAYED_WORK(&conn->first_msg_work, iketcp_rx_first_msg_work);
+	INIT_DELAYED_WORK(&conn->fp_wait_work, iketcp_fastpath_wait_work);
 	skb_queue_head_init(&conn->esp_q);
 	atomic64_set(&conn->esp_tx_drops, 0);
 	iketcp_addr_of(sk, conn);
@@ -252,6 +253,8 @@ static void iketcp_close(struct sock *sk, long timeout)
 	 */
 	strp_done(&conn->strp);
 	if (cancel_delayed_work_sync(&conn->first_msg_work))
+		iketcp_conn_put(conn);
+	if (iketcp_compat_disable_delayed_work_sync(&conn->fp_wait_work))
 		iketcp_conn_put(conn);
 	if (iketcp_compat_disable_delayed_work_sync(&conn->abort_work))
 		iketcp_conn_put(conn);

@@ -1127,6 +1127,72 @@ TEST_F_TIMEOUT(shim, fast_path_over_the_rate_falls_back_in_order, SHIM_TIMEOUT)
 }
 
 /*
+ * A hand-over asked for while messages are still on their way to the
+ * helper is refused, and the connection is not read until the helper asks
+ * again, caught up: then the SA's messages go by the fast path, in order,
+ * and none reached the helper meanwhile. A pause the helper never ends is
+ * over after IKETCP_FASTPATH_WAIT_MS: the messages reach it then.
+ */
+TEST_F_TIMEOUT(shim, fast_path_hand_over_waits_for_the_helper, SHIM_TIMEOUT)
+{
+	struct sockaddr_storage from;
+	struct iketcp_netns_info info;
+	uint8_t m[200], r[300];
+	long long t0;
+	int cli, srv;
+	uint32_t id;
+
+	id = fp_conn(_metadata, self, variant, &cli, &srv);
+	mk_msg(m, sizeof(m), 0x20, 34, 0);
+	ASSERT_EQ(0, write_all(cli, m, sizeof(m)));
+	ASSERT_EQ(1, evlog_wait(&self->nl, self->log, IKETCP_CMD_MSG, id, 1,
+				WAIT_MS));
+	/* more handled than delivered: the helper's own bug */
+	EXPECT_EQ(-EINVAL, fp_add(&self->nl, id, 7, 500, false, 0, 2));
+	EXPECT_NE(NULL, strstr(self->nl.err, "more messages handled"));
+
+	/* behind by one: refused, and the stream is no longer read */
+	EXPECT_EQ(-EAGAIN, fp_add(&self->nl, id, 7, 500, false, 0, 0));
+	EXPECT_NE(NULL, strstr(self->nl.err, "not read until it asks again"));
+	for (int i = 1; i <= 3; i++) {
+		fp_msg(m, sizeof(m), 7, i);
+		ASSERT_EQ(0, write_all(cli, m, sizeof(m)));
+	}
+	EXPECT_EQ(1, evlog_wait(&self->nl, self->log, IKETCP_CMD_MSG, id, 2,
+				300));
+	EXPECT_EQ(-1, udp_wait(self->daemon500, r, sizeof(r), 100, &from));
+	/* caught up: the entry starts, and the three go by the fast path */
+	ASSERT_EQ(0, fp_add(&self->nl, id, 7, 500, false, 0, 1))
+		TH_LOG("%s", self->nl.err);
+	for (int i = 1; i <= 3; i++) {
+		ASSERT_EQ(sizeof(m), udp_wait(self->daemon500, r, sizeof(r),
+					      WAIT_MS, &from));
+		EXPECT_EQ(i, check_msg(r, sizeof(m)));
+	}
+	EXPECT_EQ(1, evlog_count(self->log, IKETCP_CMD_MSG, id));
+	ASSERT_EQ(0, iketcp_nl_netns_get(&self->nl, &info));
+	EXPECT_EQ(1, info.stats[IKETCP_NS_STAT_FAST_WAITS]);
+	EXPECT_EQ(1, info.stats[IKETCP_NS_STAT_FAST_ADDED]);
+	EXPECT_EQ(3, info.stats[IKETCP_NS_STAT_FAST_MSGS]);
+	EXPECT_EQ(0, info.stats[IKETCP_NS_STAT_FAST_WAIT_TIMEOUTS]);
+
+	/* a pause the helper never ends (it asks for another SA, behind) */
+	EXPECT_EQ(-EAGAIN, fp_add(&self->nl, id, 8, 500, false, 0, 0));
+	t0 = now_ms();
+	fp_msg(m, sizeof(m), 8, 1);
+	ASSERT_EQ(0, write_all(cli, m, sizeof(m)));
+	ASSERT_EQ(2, evlog_wait(&self->nl, self->log, IKETCP_CMD_MSG, id, 2,
+				IKETCP_FASTPATH_WAIT_MS + WAIT_MS));
+	EXPECT_LE(IKETCP_FASTPATH_WAIT_MS - 100, now_ms() - t0);
+	EXPECT_EQ(1, fp_helper_msg(self, id, 2));
+	ASSERT_EQ(0, iketcp_nl_netns_get(&self->nl, &info));
+	EXPECT_EQ(2, info.stats[IKETCP_NS_STAT_FAST_WAITS]);
+	EXPECT_EQ(1, info.stats[IKETCP_NS_STAT_FAST_WAIT_TIMEOUTS]);
+	close(cli);
+	close(srv);
+}
+
+/*
  * fail_page_alloc (CONFIG_FAIL_PAGE_ALLOC, the debug kernel): while on,
  * every allocation of order 1 or more that cannot sleep fails. Return:
  * 0, or -1 if this kernel has no such knob.

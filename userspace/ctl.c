@@ -214,7 +214,8 @@ static void status(struct daemon *d, struct out *o)
 		    "\"from_tcp\":%llu,\"injected\":%llu,\"inject_errors\":%llu,"
 		    "\"refused\":%llu,\"enobufs\":%llu,\"bad_msgs\":%llu,"
 		    "\"limited\":%llu,\"rate_dropped\":%llu,\"first_refused\":%llu,"
-		    "\"fast_added\":%llu,\"fast_ended\":%llu,\"evicted\":%llu,"
+		    "\"fast_added\":%llu,\"fast_sas\":%llu,\"fast_ended\":%llu,"
+		    "\"evicted\":%llu,"
 		    "\"idle_closed\":%llu,\"half_open_refused\":%llu,"
 		    "\"sas_expired\":%llu,\"sas_evicted\":%llu,"
 		    "\"peers_freed\":%llu,\"unrouted\":%llu,\"bad_prefix\":%llu,"
@@ -231,6 +232,7 @@ static void status(struct daemon *d, struct out *o)
 		    (unsigned long long)s->rate_dropped,
 		    (unsigned long long)s->first_refused,
 		    (unsigned long long)s->fast_added,
+		    (unsigned long long)s->fast_sas,
 		    (unsigned long long)s->fast_ended,
 		    (unsigned long long)s->evicted,
 		    (unsigned long long)s->idle_closed,
@@ -257,7 +259,7 @@ static void status(struct daemon *d, struct out *o)
 		    policy_name(r->policy), r->port,
 		    framing_name(r->framing), r->line);
 	}
-	put(o, "counters: captured %llu (tcp %llu, udp %llu), from tcp %llu, injected %llu (errors %llu), refused %llu, limited %llu, rate-dropped %llu, first-refused %llu, bad-prefix %llu, esp-routed %llu, overruns %llu, bad %llu, fast path added %llu ended %llu; %d IKE SAs\n",
+	put(o, "counters: captured %llu (tcp %llu, udp %llu), from tcp %llu, injected %llu (errors %llu), refused %llu, limited %llu, rate-dropped %llu, first-refused %llu, bad-prefix %llu, esp-routed %llu, overruns %llu, bad %llu, fast path added %llu (IKE SAs %llu) ended %llu; %d IKE SAs\n",
 	    (unsigned long long)s->captured, (unsigned long long)s->to_tcp,
 	    (unsigned long long)s->to_udp, (unsigned long long)s->from_tcp,
 	    (unsigned long long)s->injected, (unsigned long long)s->inject_errors,
@@ -268,6 +270,7 @@ static void status(struct daemon *d, struct out *o)
 	    (unsigned long long)s->esp_routed, (unsigned long long)s->enobufs,
 	    (unsigned long long)s->bad_msgs,
 	    (unsigned long long)s->fast_added,
+	    (unsigned long long)s->fast_sas,
 	    (unsigned long long)s->fast_ended, d->nsas);
 	peer_for_each(d, put_peer, o);
 	sa_for_each(d, put_sa, o);

@@ -332,6 +332,7 @@ struct sa {
  * @first_refused: connections closed because their first message started
  *	no IKE SA and belonged to none known
  * @fast_added: IKE SAs handed to the kernel's fast path
+ * @fast_sas: of them, distinct IKE SAs (each counted once)
  * @fast_ended: fast path entries ended (our request, or by the kernel)
  * @evicted: accepted strangers' connections closed to make room
  * @idle_closed: accepted connections closed for idleness
@@ -360,6 +361,7 @@ struct daemon_stats {
 	uint64_t rate_dropped;
 	uint64_t first_refused;
 	uint64_t fast_added;
+	uint64_t fast_sas;
 	uint64_t fast_ended;
 	uint64_t evicted;
 	uint64_t idle_closed;

@@ -15,6 +15,9 @@
  * of the connection it was handed (the SA's messages stay in order), so
  * entries are requested when the notification socket is drained
  * (fastpath_flush()), and asked for again while the kernel says -EAGAIN.
+ * With -EAGAIN the kernel stops reading the connection until it is asked
+ * again, so the next drain finds iketcpd caught up: a peer that floods
+ * its connection cannot keep its SA from being handed over.
  * An entry the kernel ended by itself (a message over the connection's
  * rate, or one it could not deliver) shows as a message of the SA
  * reaching iketcpd again: it is requested anew.
@@ -137,6 +140,8 @@ void fastpath_flush(struct daemon *d)
 			continue;
 		}
 		sa->fp_conn = c->id;
+		if (!sa->fp_used)
+			d->stats.fast_sas++;
 		sa->fp_used = true;
 		d->stats.fast_added++;
 		log_debug("conn %u: IKE SA %llx/%llx now delivered by the kernel",

@@ -85,6 +85,9 @@ static const char *const ns_stat_names[] = {
 	[IKETCP_NS_STAT_MEM_REFUSALS] = "mem_refusals",
 	[IKETCP_NS_STAT_INJECT_DROPS] = "inject_drops",
 	[IKETCP_NS_STAT_CAPTURE_DEFERRED] = "capture_deferred",
+	[IKETCP_NS_STAT_FAST_ADDED] = "fast_added",
+	[IKETCP_NS_STAT_FAST_WAITS] = "fast_waits",
+	[IKETCP_NS_STAT_FAST_WAIT_TIMEOUTS] = "fast_wait_timeouts",
 };
 
 #define NS_STATS ((int)(sizeof(ns_stat_names) / sizeof(*ns_stat_names)))

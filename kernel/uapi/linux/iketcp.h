@@ -60,6 +60,10 @@
 #define IKETCP_MAX_RATE_CEILING	1000000
 /* IKE SAs per connection with a fast path entry (IKETCP_CMD_FASTPATH_ADD) */
 #define IKETCP_FASTPATH_MAX	4
+/* How long a connection stays paused for a hand-over the helper does not
+ * complete (IKETCP_CMD_FASTPATH_ADD, -EAGAIN), in milliseconds
+ */
+#define IKETCP_FASTPATH_WAIT_MS	1000
 
 /**
  * enum iketcp_framing - how IKE messages are delimited on a TCP stream
@@ -220,7 +224,12 @@ enum iketcp_conn_state {
  *	IKETCP_A_NONESP), without a notification. IKETCP_A_RX_SEQ is the
  *	number of IKETCP_CMD_MSG notifications of the connection the helper
  *	has handled: if more were sent, or some are held back, -EAGAIN (the
- *	SA's messages must stay in order; retry once caught up).
+ *	SA's messages must stay in order): the connection is then no longer
+ *	read, so that the helper catches up, until it asks again with the
+ *	count of everything it was handed (the entry starts, reading
+ *	resumes), ends an entry (IKETCP_CMD_FASTPATH_DEL) or
+ *	IKETCP_FASTPATH_WAIT_MS pass. A hand-over therefore never depends on
+ *	how fast the helper drains its socket.
  *	IKETCP_A_MAX_RATE (messages per second, 0 none) limits what the
  *	connection may deliver this way. At most IKETCP_FASTPATH_MAX SAs per
  *	connection (-ENOSPC); the same SPIs replace their entry. A message
@@ -447,6 +456,11 @@ enum iketcp_stat {
  *	memory); not in IKETCP_NS_STAT_INJECTED
  * @IKETCP_NS_STAT_CAPTURE_DEFERRED: captured datagrams handed to the
  *	helper later, from process context (no memory for them at once)
+ * @IKETCP_NS_STAT_FAST_ADDED: fast path entries started
+ * @IKETCP_NS_STAT_FAST_WAITS: connections paused for a hand-over, until
+ *	the helper had caught up
+ * @IKETCP_NS_STAT_FAST_WAIT_TIMEOUTS: such pauses ended because the
+ *	helper did not ask again in IKETCP_FASTPATH_WAIT_MS
  * @__IKETCP_NS_STAT_MAX: internal
  * @IKETCP_NS_STAT_MAX: highest value
  */
@@ -471,6 +485,9 @@ enum iketcp_netns_stat {
 	IKETCP_NS_STAT_MEM_REFUSALS,
 	IKETCP_NS_STAT_INJECT_DROPS,
 	IKETCP_NS_STAT_CAPTURE_DEFERRED,
+	IKETCP_NS_STAT_FAST_ADDED,
+	IKETCP_NS_STAT_FAST_WAITS,
+	IKETCP_NS_STAT_FAST_WAIT_TIMEOUTS,
 
 	__IKETCP_NS_STAT_MAX,
 	IKETCP_NS_STAT_MAX = __IKETCP_NS_STAT_MAX - 1
