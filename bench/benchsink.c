@@ -21,7 +21,10 @@
  * It ends on SIGTERM/SIGINT, or IDLE_MS after the last datagram once one
  * arrived (-i, 0: never), and prints (key=value, one line each):
  *
- *   summary msgs= bytes= ooo= bad= conns= first_us= last_us=
+ *   summary msgs= bytes= ooo= back= bad= conns= first_us= last_us=
+ *
+ * (ooo: messages not the next expected, gaps included; back: of them,
+ * those with a lower id than expected, i.e. reordered or repeated)
  *   gen G unique= dup= first_us= last_us=
  */
 #include <getopt.h>
@@ -50,7 +53,7 @@ static uint64_t expect;
 static uint32_t *next_id[2];	/* per socket: 500, 4500 */
 static uint16_t *cur_gen;
 static struct gen_stat gens[MAXGEN];
-static uint64_t msgs, bytes, ooo, bad, conns;
+static uint64_t msgs, bytes, ooo, back, bad, conns;
 static long long first_us, last_us;
 
 static volatile sig_atomic_t report;
@@ -127,6 +130,9 @@ static void account(const uint8_t *b, size_t n, long long now, int sock)
 	if (next_id[sock][idx] == UINT32_MAX ? sock == 0 && id != 0 :
 	    id != next_id[sock][idx])
 		ooo++;
+	/* (a gap is a loss; an id lower than the next one expected, reordering) */
+	if (next_id[sock][idx] != UINT32_MAX && id < next_id[sock][idx])
+		back++;
 	next_id[sock][idx] = id + 1;
 	if (id == 0) {
 		if (g->seen[idx / 8] & (1 << (idx % 8))) {
@@ -242,9 +248,10 @@ int main(int argc, char **argv)
 		if (idle_ms && msgs && bench_now_us() - last_us > idle_ms * 1000LL)
 			break;
 	}
-	printf("summary msgs=%llu bytes=%llu ooo=%llu bad=%llu conns=%llu first_us=%lld last_us=%lld\n",
+	printf("summary msgs=%llu bytes=%llu ooo=%llu back=%llu bad=%llu conns=%llu first_us=%lld last_us=%lld\n",
 	       (unsigned long long)msgs, (unsigned long long)bytes,
-	       (unsigned long long)ooo, (unsigned long long)bad,
+	       (unsigned long long)ooo, (unsigned long long)back,
+	       (unsigned long long)bad,
 	       (unsigned long long)conns, first_us, last_us);
 	for (int g = 0; g < MAXGEN; g++)
 		if (gens[g].unique || gens[g].dup)
