@@ -26,7 +26,7 @@ static int nconns;
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"Usage: iketcpctl [--json] COMMAND\n"
+		"Usage: iketcpctl [--json] [--ctl PATH] [--output FILE] COMMAND\n"
 		"\n"
 		"Commands:\n"
 		"  show                  netns parameters, counters and connections (default)\n"
