@@ -333,6 +333,35 @@ TEST(daemon_and_module)
 	json_object_put(in.status);
 }
 
+/* every counter of the module is exposed (a new one needs its family) */
+TEST(every_module_counter)
+{
+	struct iketcp_netns_info ns;
+	struct iketcp_event c[2];
+	struct metrics_input in = { .now = NOW, .ns = &ns, .conns = c,
+				    .nconns = 1 };
+	char v[32];
+
+	fill_kernel(&ns, c);
+	for (int i = 1; i <= IKETCP_NS_STAT_MAX; i++)
+		ns.stats[i] = 7000000 + i;
+	for (int i = 1; i <= IKETCP_STAT_MAX; i++)
+		c[0].stats[i] = 8000000 + i;
+	ASSERT_EQ(0, run(&in));
+	for (int i = 1; i <= IKETCP_NS_STAT_MAX; i++) {
+		if (i == IKETCP_NS_STAT_PAD)
+			continue;
+		snprintf(v, sizeof(v), " %d\n", 7000000 + i);
+		EXPECT_EQ(1, count(v)) TH_LOG("netns stat %d not exposed once", i);
+	}
+	for (int i = 1; i <= IKETCP_STAT_MAX; i++) {
+		if (i == IKETCP_STAT_PAD)
+			continue;
+		snprintf(v, sizeof(v), " %d\n", 8000000 + i);
+		EXPECT_EQ(1, count(v)) TH_LOG("connection stat %d not exposed once", i);
+	}
+}
+
 /* the same output through the VM suites' checker */
 TEST(prom_check_awk)
 {
