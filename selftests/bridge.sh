@@ -62,9 +62,59 @@ fake_send b 10.77.1.1 4500 300 2 37 00 7 b0b1b2b3b4b5b6b7
 check "the responder side sends its own requests on the same connection" \
 	fake_wait a "10.77.2.1 4500 4500 300 2 37 0 7"
 
+# 4b. The status of a peer, and iketcpctl metrics: the exposition format
+# parses (prom-check.awk) and its counters are the JSON status's. B's
+# `close` reset A's first connection: one aborted connection each side.
+peer_up() {
+	status a | grep -q '"remote":"10.77.2.1"[^}]*"link":"up"[^}]*"conn_up_s":[0-9][^}]*"last_in_s":[0-9][^}]*"last_out_s":[0-9]'
+}
+check "status: A's peer is up, its connection's uptime and last messages known" peer_up
+check "status: the reset counts as an aborted connection on both sides" \
+	test "$(stat a 10.77.2.1 resets)" = 1 -a "$(stat b 10.77.1.1 resets)" = 1 \
+	-a "$(stat a 10.77.2.1 conns_ended)" = 1 -a "$(stat a 10.77.2.1 conns_open)" = 1
+check "status: TCP bytes each way counted (10000+ bytes sent by A)" \
+	test "$(stat a 10.77.2.1 tcp_out_bytes)" -ge 10000 -a "$(stat a 10.77.2.1 tcp_in_bytes)" -ge 4000
+PROMCHECK=userspace/tests/prom-check.awk
+# prom_val FILE SERIES: the value of one sample
+prom_val() { awk -v s="$2" 'index($0, s " ") == 1 { print $NF }' "$1"; }
+PA='peer="10.77.2.1",local="10.77.1.1",framing="raw"'
+# prom_ok FILE: prom-check.awk in strict mode, its verdict as a TAP comment
+prom_ok() {
+	awk -v strict=1 -f "$PROMCHECK" "$1" | sed 's/^/# /'
+	return "${PIPESTATUS[0]}"
+}
+nsx a "$CTL" -s "$T/ctl-a" status | sed -n '/^peer 10.77.2.1:/,/^  conn /s/^/# /p'
+nsx a "$CTL" -s "$T/ctl-a" metrics >"$T/metrics-a.prom" 2>"$T/metrics-a.err"
+check "metrics: exit 0" test $? = 0
+grep "^iketcp_peer_[a-z_]*{$PA} " "$T/metrics-a.prom" | sed 's/^/# /'
+check "metrics: the Prometheus text format parses (prom-check.awk, strict)" \
+	prom_ok "$T/metrics-a.prom"
+check "metrics: iketcpd and the module answered" \
+	test "$(prom_val "$T/metrics-a.prom" iketcp_daemon_up)" = 1 \
+	-a "$(prom_val "$T/metrics-a.prom" iketcp_module_up)" = 1
+check "metrics: A's tcp_out and resets are the JSON status's" \
+	test "$(prom_val "$T/metrics-a.prom" "iketcp_peer_tcp_out_messages_total{$PA}")" = "$(stat a 10.77.2.1 tcp_out)" \
+	-a "$(prom_val "$T/metrics-a.prom" "iketcp_peer_connection_resets_total{$PA}")" = 1 \
+	-a "$(prom_val "$T/metrics-a.prom" "iketcp_peer_state{$PA,state=\"up\"}")" = 1
+kid=$(conn_id a)
+check "metrics: the module's per-connection rx_msgs is iketcpctl conns's" \
+	test "$(awk -v s="iketcp_conn_rx_messages_total{conn=\"$kid\"," 'index($0, s) == 1 { print $NF }' "$T/metrics-a.prom")" = \
+	"$(nsx a "$CTL" --json conns | grep -o "{\"id\":$kid,[^}]*" | grep -o '"rx_msgs":[0-9]*' | cut -d: -f2)"
+nsx a "$CTL" -s "$T/ctl-a" -o "$T/prom/iketcp.prom" metrics 2>/dev/null
+check "metrics -o: a missing directory fails (exit 1)" test $? = 1
+mkdir "$T/prom"
+nsx a "$CTL" -s "$T/ctl-a" -o "$T/prom/iketcp.prom" metrics 2>/dev/null
+check "metrics -o: the file written (mode 644), no temporary file left" \
+	test "$(command stat -c %a "$T/prom/iketcp.prom")" = 644 -a "$(ls -A "$T/prom")" = iketcp.prom
+
 # 5. IPv6, and the control: without iketcpd the message is lost
 daemon_stop a
 daemon_stop b
+nsx a "$CTL" -s "$T/ctl-a" metrics >"$T/metrics-a0.prom" 2>/dev/null
+check "metrics without iketcpd: exit 0, iketcp_daemon_up 0, the module's counters" \
+	test $? = 0 -a "$(prom_val "$T/metrics-a0.prom" iketcp_daemon_up)" = 0 \
+	-a "$(prom_val "$T/metrics-a0.prom" iketcp_module_up)" = 1 \
+	-a "$(grep -c '^iketcp_peer_' "$T/metrics-a0.prom")" = 0
 fake_send a6 fd77:2::1 500 5000 2 34 08 0 0 c0c1c2c3c4c5c6c7
 sleep 1
 check "control: without iketcpd a big IKE message is lost (fragments dropped)" \

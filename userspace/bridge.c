@@ -714,6 +714,8 @@ void bridge_from_tcp(struct daemon *d, const struct iketcp_event *ev)
 	}
 	peer_conn_active(d, c, now);
 	p->stats.tcp_in++;
+	p->stats.tcp_in_bytes += ev->msg_len;
+	p->last_tcp_in = now;
 	p->last_activity = now;
 	sa_touch(d, sa, now);
 

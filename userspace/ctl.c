@@ -108,14 +108,67 @@ static const char *peer_state(const struct peer *p)
 	return p->next_connect ? "reconnecting" : "down";
 }
 
+/*
+ * What a peer's TCP transport is doing, finer than peer_state() (whose
+ * values the JSON "state" keeps): "up" (a connection that may carry a new
+ * IKE SA: one we opened, or an accepted one that earned an authenticated
+ * SA), "connecting" (a connect in progress, or an accepted connection
+ * not attached yet), "accepted" (only connections from the peer that
+ * carried no authenticated SA yet), "backing-off" (the next attempt
+ * waits for the reconnect back-off after failures), "reconnecting" (an
+ * attempt is due now) and "idle" (no connection, none planned: nothing
+ * to carry, or a peer that reconnects itself).
+ */
+static const char *peer_link(const struct peer *p, long long now)
+{
+	const struct conn *c;
+
+	if (p->cur && p->cur->id)
+		return "up";
+	for (c = p->conns; c; c = c->next)
+		if (c->connecting || !c->id)
+			return "connecting";
+	if (p->conns)
+		return "accepted";
+	if (p->next_connect)
+		return p->backoff_ms && p->next_connect > now ? "backing-off" :
+								"reconnecting";
+	return "idle";
+}
+
+/* seconds since @t (ms), for the JSON: null when it never happened */
+static void put_age(struct out *o, const char *key, long long t, long long now)
+{
+	if (t)
+		put(o, ",\"%s\":%lld", key, (now - t) / 1000);
+	else
+		put(o, ",\"%s\":null", key);
+}
+
+/* the same for the text: "12 s ago", "never" */
+static const char *age_s(long long t, long long now, char *buf, size_t len)
+{
+	if (!t)
+		return "never";
+	snprintf(buf, len, "%lld s ago", (now - t) / 1000);
+	return buf;
+}
+
 static void put_peer(struct peer *p, void *arg)
 {
 	struct out *o = arg;
-	char r[64], l[64];
+	const struct cfg_rule *r = config_lookup(&o->d->cfg, &p->remote);
 	const struct peer_stats *s = &p->stats;
+	long long now = now_ms(), cur_up = 0;
+	char ra[64], la[64], t1[32], t2[32];
+	int nopen = 0;
 
-	addr_s(&p->remote, r, sizeof(r));
-	addr_s(&p->local, l, sizeof(l));
+	addr_s(&p->remote, ra, sizeof(ra));
+	addr_s(&p->local, la, sizeof(la));
+	for (const struct conn *c = p->conns; c; c = c->next)
+		nopen += c->id != 0;
+	if (p->cur && p->cur->id)
+		cur_up = p->cur->up_at;
 	if (o->json) {
 		put(o, "%s{\"remote\":\"%s\",\"local\":\"%s\",\"state\":\"%s\",\"conn\":%u,"
 		    "\"opened_by\":\"%s\",\"generation\":%u,\"queued\":%d,\"fallback_tcp\":%s,"
@@ -123,8 +176,8 @@ static void put_peer(struct peer *p, void *arg)
 		    "\"resent\":%llu,\"connects\":%llu,\"accepts\":%llu,"
 		    "\"connect_failures\":%llu,\"dropped\":%llu,\"sas\":%d,"
 		    "\"half_open\":%d,\"outstanding\":%d,\"framing\":\"%s\","
-		    "\"esp_conn\":%u,\"conns\":[",
-		    o->first ? "" : ",", r, l, peer_state(p),
+		    "\"esp_conn\":%u",
+		    o->first ? "" : ",", ra, la, peer_state(p),
 		    p->cur ? p->cur->id : 0, p->originator ? "us" : "peer",
 		    p->gen, p->qlen, p->fallback_tcp ? "true" : "false",
 		    (unsigned long long)s->tcp_out, (unsigned long long)s->tcp_in,
@@ -135,24 +188,62 @@ static void put_peer(struct peer *p, void *arg)
 		    (unsigned long long)s->connect_failures,
 		    (unsigned long long)s->dropped, p->nsas, p->nhalf, p->nout,
 		    framing_name(p->framing), p->esp_conn);
-		for (const struct conn *c = p->conns; c; c = c->next)
+		put(o, ",\"link\":\"%s\",\"policy\":\"%s\",\"tcp_port\":%u,"
+		    "\"conns_open\":%d,\"tcp_out_bytes\":%llu,\"tcp_in_bytes\":%llu,"
+		    "\"conns_ended\":%llu,\"resets\":%llu",
+		    peer_link(p, now), r ? policy_name(r->policy) : "none",
+		    p->tcp_port, nopen, (unsigned long long)s->tcp_out_bytes,
+		    (unsigned long long)s->tcp_in_bytes,
+		    (unsigned long long)s->conns_ended,
+		    (unsigned long long)s->resets);
+		put_age(o, "conn_up_s", cur_up, now);
+		put_age(o, "first_up_s", p->first_up, now);
+		put_age(o, "last_in_s", p->last_tcp_in, now);
+		put_age(o, "last_out_s", p->last_tcp_out, now);
+		if (p->next_connect && p->next_connect > now)
+			put(o, ",\"retry_in_ms\":%lld", p->next_connect - now);
+		else
+			put(o, ",\"retry_in_ms\":null");
+		put(o, ",\"conns\":[");
+		for (const struct conn *c = p->conns; c; c = c->next) {
 			put(o, "%s{\"id\":%u,\"framing\":\"%s\",\"opened_by_us\":%s,"
-			    "\"for_sa\":\"%016llx\",\"known\":%s}",
+			    "\"for_sa\":\"%016llx\",\"known\":%s",
 			    c == p->conns ? "" : ",", c->id,
 			    framing_name(c->framing),
 			    c->originator ? "true" : "false",
 			    (unsigned long long)c->for_spi,
 			    c->known ? "true" : "false");
+			put_age(o, "up_s", c->up_at, now);
+			put(o, "}");
+		}
 		put(o, "]}");
 	} else {
-		put(o, "peer %s: %s", r, peer_state(p));
-		if (p->cur && p->cur->id)
-			put(o, " (conn %u, opened by %s, generation %u)",
-			    p->cur->id, p->originator ? "us" : "the peer", p->gen);
-		put(o, "%s\n  tcp out %llu in %llu, udp out %llu, retransmissions suppressed %llu, resent %llu, queued %d, dropped %llu\n",
-		    p->fallback_tcp ? " [fallback: tcp]" : "",
-		    (unsigned long long)s->tcp_out, (unsigned long long)s->tcp_in,
-		    (unsigned long long)s->udp_out,
+		put(o, "peer %s: %s", ra, peer_link(p, now));
+		if (cur_up)
+			put(o, " %lld s (conn %u, opened by %s, generation %u)",
+			    (now - cur_up) / 1000, p->cur->id,
+			    p->originator ? "us" : "the peer", p->gen);
+		else if (p->next_connect && p->next_connect > now)
+			put(o, " (next attempt in %lld ms)", p->next_connect - now);
+		put(o, "%s\n  local %s, policy %s, %s framing, tcp port %u; first up %s\n",
+		    p->fallback_tcp ? " [fallback: tcp]" : "", la,
+		    r ? policy_name(r->policy) : "none", framing_name(p->framing),
+		    p->tcp_port, age_s(p->first_up, now, t1, sizeof(t1)));
+		put(o, "  tcp out %llu (%llu bytes, last %s) in %llu (%llu bytes, last %s), udp out %llu\n",
+		    (unsigned long long)s->tcp_out,
+		    (unsigned long long)s->tcp_out_bytes,
+		    age_s(p->last_tcp_out, now, t1, sizeof(t1)),
+		    (unsigned long long)s->tcp_in,
+		    (unsigned long long)s->tcp_in_bytes,
+		    age_s(p->last_tcp_in, now, t2, sizeof(t2)),
+		    (unsigned long long)s->udp_out);
+		put(o, "  connections open %d, opened by us %llu (failed %llu), accepted %llu, ended %llu (aborted %llu)\n",
+		    nopen, (unsigned long long)s->connects,
+		    (unsigned long long)s->connect_failures,
+		    (unsigned long long)s->accepts,
+		    (unsigned long long)s->conns_ended,
+		    (unsigned long long)s->resets);
+		put(o, "  retransmissions suppressed %llu, resent %llu, queued %d, dropped %llu\n",
 		    (unsigned long long)s->suppressed,
 		    (unsigned long long)s->resent, p->qlen,
 		    (unsigned long long)s->dropped);
@@ -163,9 +254,12 @@ static void put_peer(struct peer *p, void *arg)
 			if (c->for_spi)
 				put(o, ", for IKE SA %016llx",
 				    (unsigned long long)c->for_spi);
-			put(o, "%s%s%s\n", c->known ? ", known" : "",
+			put(o, "%s%s%s", c->known ? ", known" : "",
 			    c->id && c->id == p->esp_conn ? ", carries ESP" : "",
 			    !c->id ? ", not attached yet" : "");
+			if (c->up_at)
+				put(o, ", up %lld s", (now - c->up_at) / 1000);
+			put(o, "\n");
 		}
 	}
 	o->first = false;

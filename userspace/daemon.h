@@ -33,6 +33,7 @@ struct src;
  *	daemon answered (accepted connections: not a stranger's)
  * @started: when the connect began or the connection was accepted (ms)
  * @last_msg: last IKE message received or sent on it (ms)
+ * @up_at: when the module attached it (ms), 0 until then
  * @nmsgs: messages received on it
  * @rx_handled: its IKETCP_CMD_MSG notifications handled (fastpath.c)
  * @tokens: rate limit bucket (messages)
@@ -59,6 +60,7 @@ struct conn {
 	bool known;
 	long long started;
 	long long last_msg;
+	long long up_at;
 	uint64_t nmsgs;
 	uint64_t rx_handled;
 	double tokens;
@@ -107,6 +109,11 @@ struct qmsg {
  * @accepts: connections opened by the peer
  * @connect_failures: connection attempts that failed
  * @dropped: messages dropped (queue full, held too long, refused)
+ * @tcp_out_bytes: bytes of the messages of @tcp_out
+ * @tcp_in_bytes: bytes of the messages of @tcp_in
+ * @conns_ended: its attached connections whose end the module reported
+ * @resets: of them, those aborted (a reset either way, a socket error,
+ *	iketcpctl close, a framing violation or timeout), not closed with a FIN
  */
 struct peer_stats {
 	uint64_t tcp_out;
@@ -118,6 +125,10 @@ struct peer_stats {
 	uint64_t accepts;
 	uint64_t connect_failures;
 	uint64_t dropped;
+	uint64_t tcp_out_bytes;
+	uint64_t tcp_in_bytes;
+	uint64_t conns_ended;
+	uint64_t resets;
 };
 
 /**
@@ -141,6 +152,11 @@ struct peer_stats {
  * @connect_spi: RFC 9329: the IKE SA that attempt is for (0: none)
  * @backoff_ms: current reconnect back-off
  * @last_activity: last IKE message to or from it (ms)
+ * @first_up: when its first connection came up in this run of iketcpd
+ *	(ms), 0: none yet
+ * @last_tcp_in: last IKE message from it over TCP that iketcpd handled
+ *	(ms), 0: none (the kernel's fast path deliveries are not seen)
+ * @last_tcp_out: last IKE message written to it over TCP (ms), 0: none
  * @qhead: messages waiting for a connection
  * @qtail: last of them
  * @qlen: how many
@@ -174,6 +190,9 @@ struct peer {
 	uint64_t connect_spi;
 	long long backoff_ms;
 	long long last_activity;
+	long long first_up;
+	long long last_tcp_in;
+	long long last_tcp_out;
 	struct qmsg *qhead;
 	struct qmsg *qtail;
 	int qlen;

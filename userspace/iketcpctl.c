@@ -1,18 +1,23 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * iketcpctl - show and control iketcp: connections with their counters,
- * netns parameters, in text or JSON.
+ * netns parameters, in text or JSON; iketcpd's status; both as
+ * Prometheus metrics.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "metrics.h"
 #include "nl.h"
 
 static bool json;
@@ -21,7 +26,7 @@ static int nconns;
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"Usage: iketcpctl [--json] COMMAND\n"
+		"Usage: iketcpctl [--json] [--ctl PATH] [--output FILE] COMMAND\n"
 		"\n"
 		"Commands:\n"
 		"  show                  netns parameters, counters and connections (default)\n"
@@ -35,15 +40,21 @@ static void usage(FILE *f)
 		"  set mem-limit BYTES   send queues and held messages of all connections\n"
 		"                        of the netns together (at least 65535)\n"
 		"  close ID              abort connection ID with a RST\n"
-		"  status                iketcpd's view: policies, peers, counters\n"
+		"  status                iketcpd's view: policies, peers (state, mode,\n"
+		"                        uptime, last message each way), counters\n"
+		"  metrics               iketcpd's and the module's counters in the\n"
+		"                        Prometheus text format (node_exporter textfile)\n"
 		"\n"
 		"Options:\n"
 		"  -j, --json            JSON output\n"
 		"  -s, --ctl PATH        iketcpd's status socket (default /run/iketcpd/iketcpd.sock)\n"
+		"  -o, --output FILE     metrics: write FILE atomically (a temporary file\n"
+		"                        in its directory, renamed over it)\n"
 		"  -V, --version         print the version\n"
 		"  -h, --help            this help\n"
 		"\n"
-		"Needs CAP_NET_ADMIN and the iketcp module loaded.\n");
+		"Needs CAP_NET_ADMIN and the iketcp module loaded (status needs only\n"
+		"iketcpd; metrics reports what answers: iketcp_daemon_up, iketcp_module_up).\n");
 }
 
 static const char *const stat_names[] = {
@@ -184,32 +195,165 @@ static int show_conns(struct iketcp_nl *nl)
 	return ret;
 }
 
-/* Ask iketcpd over its status socket; print the answer. */
-static int daemon_status(const char *path)
+/* Ask iketcpd over its status socket: its whole answer (malloc'd, NUL
+ * terminated) in *ans, or -1 with a message printed.
+ */
+static int daemon_request(const char *path, const char *req, char **ans,
+			  size_t *anslen)
 {
 	struct sockaddr_un sun = { .sun_family = AF_UNIX };
-	const char *req = json ? "status-json\n" : "status\n";
 	char buf[4096];
+	FILE *m;
 	ssize_t n;
 	int fd;
 
 	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", path);
-	fd = socket(AF_UNIX, SOCK_STREAM, 0);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0 || connect(fd, (void *)&sun, sizeof(sun))) {
 		fprintf(stderr, "iketcpctl: cannot reach iketcpd at %s: %s (is it running?)\n",
 			path, strerror(errno));
 		if (fd >= 0)
 			close(fd);
-		return 1;
+		return -1;
 	}
-	if (write(fd, req, strlen(req)) < 0) {
+	m = open_memstream(ans, anslen);
+	if (!m || write(fd, req, strlen(req)) < 0) {
+		if (m)
+			fclose(m);
 		close(fd);
-		return 1;
+		return -1;
 	}
 	while ((n = read(fd, buf, sizeof(buf))) > 0)
-		fwrite(buf, 1, n, stdout);
+		fwrite(buf, 1, n, m);
 	close(fd);
+	return fclose(m) ? -1 : 0;
+}
+
+/* Ask iketcpd over its status socket; print the answer. */
+static int daemon_status(const char *path)
+{
+	char *ans = NULL;
+	size_t len = 0;
+
+	if (daemon_request(path, json ? "status-json\n" : "status\n", &ans,
+			   &len)) {
+		free(ans);
+		return 1;
+	}
+	fwrite(ans, 1, len, stdout);
+	free(ans);
 	return 0;
+}
+
+struct conn_list {
+	struct iketcp_event *ev;
+	int n;
+	int cap;
+};
+
+static int collect_conn(const struct iketcp_event *ev, void *arg)
+{
+	struct conn_list *l = arg;
+
+	if (l->n == l->cap) {
+		int cap = l->cap ? 2 * l->cap : 64;
+		struct iketcp_event *n = realloc(l->ev, cap * sizeof(*n));
+
+		if (!n)
+			return -ENOMEM;
+		l->ev = n;
+		l->cap = cap;
+	}
+	l->ev[l->n] = *ev;
+	l->ev[l->n].msg = NULL;		/* (valid during the callback only) */
+	l->ev[l->n].msg_len = 0;
+	l->n++;
+	return 0;
+}
+
+/*
+ * iketcpctl metrics: iketcpd's status (if it answers) and the module's
+ * counters (if it answers) in the Prometheus text format, on stdout or
+ * written atomically to @output (a temporary file in its directory,
+ * renamed over it: the textfile collector never reads half a file).
+ */
+static int metrics(const char *ctl, const char *output)
+{
+	struct metrics_input in = { .now = time(NULL) };
+	struct iketcp_netns_info ns;
+	struct conn_list conns = {};
+	struct iketcp_nl nl;
+	char *ans = NULL, *tmp = NULL;
+	size_t len = 0;
+	FILE *f = stdout;
+	int ret = 1, fd;
+
+	if (!daemon_request(ctl, "status-json\n", &ans, &len)) {
+		in.status = json_tokener_parse(ans);
+		if (!in.status || !json_object_is_type(in.status, json_type_object)) {
+			fprintf(stderr, "iketcpctl: iketcpd's answer is not a JSON object\n");
+			json_object_put(in.status);
+			in.status = NULL;
+		}
+	}
+	free(ans);
+	if (iketcp_nl_open(&nl)) {
+		fprintf(stderr, "iketcpctl: %s\n", nl.err);
+	} else {
+		if (iketcp_nl_netns_get(&nl, &ns) == 0) {
+			in.ns = &ns;
+			if (iketcp_nl_conn_dump(&nl, collect_conn, &conns)) {
+				fprintf(stderr, "iketcpctl: connection dump: %s\n",
+					nl.err[0] ? nl.err : "failed");
+				conns.n = 0;
+			}
+		} else {
+			fprintf(stderr, "iketcpctl: %s\n", nl.err);
+		}
+		iketcp_nl_close(&nl);
+	}
+	in.conns = conns.ev;
+	in.nconns = conns.n;
+
+	if (output) {
+		const char *slash = strrchr(output, '/');
+
+		if (asprintf(&tmp, "%.*s.%s.XXXXXX",
+			     slash ? (int)(slash - output + 1) : 0, output,
+			     slash ? slash + 1 : output) < 0) {
+			tmp = NULL;
+			goto out;
+		}
+		fd = mkstemp(tmp);
+		if (fd < 0 || fchmod(fd, 0644) || !(f = fdopen(fd, "w"))) {
+			fprintf(stderr, "iketcpctl: %s: %s\n", tmp, strerror(errno));
+			if (fd >= 0) {
+				close(fd);
+				unlink(tmp);
+			}
+			f = NULL;
+			goto out;
+		}
+	}
+	if (metrics_write(f, &in))
+		fprintf(stderr, "iketcpctl: some metrics were left out (a bug)\n");
+	if (output) {
+		if (fflush(f) || fsync(fileno(f)) || fclose(f) ||
+		    rename(tmp, output)) {
+			fprintf(stderr, "iketcpctl: writing %s: %s\n", output,
+				strerror(errno));
+			unlink(tmp);
+			goto out;
+		}
+	} else if (fflush(f)) {
+		goto out;
+	}
+	ret = 0;
+out:
+	free(tmp);
+	free(conns.ev);
+	json_object_put(in.status);
+	return ret;
 }
 
 static int parse_u32(const char *s, uint32_t *v)
@@ -230,17 +374,22 @@ int main(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "json", no_argument, NULL, 'j' },
 		{ "ctl", required_argument, NULL, 's' },
+		{ "output", required_argument, NULL, 'o' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{}
 	};
 	const char *cmd = "show", *ctl = "/run/iketcpd/iketcpd.sock";
+	const char *output = NULL;
 	struct iketcp_nl nl;
 	uint32_t v;
 	int c, ret;
 
-	while ((c = getopt_long(argc, argv, "js:hV", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "js:o:hV", opts, NULL)) != -1) {
 		switch (c) {
+		case 'o':
+			output = optarg;
+			break;
 		case 's':
 			ctl = optarg;
 			break;
@@ -260,8 +409,19 @@ int main(int argc, char **argv)
 	}
 	if (optind < argc)
 		cmd = argv[optind++];
+	if ((!strcmp(cmd, "status") || !strcmp(cmd, "metrics")) &&
+	    optind < argc) {
+		usage(stderr);
+		return 2;
+	}
 	if (!strcmp(cmd, "status"))
 		return daemon_status(ctl);
+	if (!strcmp(cmd, "metrics"))
+		return metrics(ctl, output);
+	if (output) {
+		usage(stderr);
+		return 2;
+	}
 
 	ret = iketcp_nl_open(&nl);
 	if (ret) {

@@ -1018,6 +1018,9 @@ void peer_attached(struct daemon *d, const struct iketcp_event *ev)
 		return;
 	}
 	p->gen++;
+	c->up_at = now_ms();
+	if (!p->first_up)
+		p->first_up = c->up_at;
 	if (!p->ever_up)
 		d->state_dirty = true;
 	p->ever_up = true;
@@ -1075,6 +1078,10 @@ void peer_ended(struct daemon *d, const struct iketcp_event *ev)
 	log_rl(LOG_INFO, "peer %s: connection %u ended: %s%s", ep_str(&p->remote),
 	       c->id, iketcp_reason_str(ev->reason),
 	       ev->truncated ? " (inside a message)" : "");
+	p->stats.conns_ended++;
+	if (ev->reason != IKETCP_REASON_PEER_FIN &&
+	    ev->reason != IKETCP_REASON_LOCAL_CLOSE)
+		p->stats.resets++;
 	conn_free(d, c);
 	/* (RFC 9329: each IKE SA we started has its own connection) */
 	if (!ours || (rfc9329 ? for_spi && peer_conn_for_sa(d, p, for_spi) :
@@ -1107,7 +1114,9 @@ int peer_write(struct daemon *d, struct conn *c, const uint8_t *msg,
 	ret = iketcp_nl_conn_send(&d->cmd, c->id, msg, len);
 	if (!ret) {
 		p->stats.tcp_out++;
-		peer_conn_active(d, c, now_ms());
+		p->stats.tcp_out_bytes += len;
+		p->last_tcp_out = now_ms();
+		peer_conn_active(d, c, p->last_tcp_out);
 		return 1;
 	}
 	if (ret == -EMSGSIZE || ret == -EINVAL) {
