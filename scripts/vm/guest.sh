@@ -84,7 +84,18 @@ if [ "${VMRUN_NO_MODULE:-0}" != 1 ]; then
 	fi
 fi
 
+# Hold the netstamp static key on for the whole run. Every ping enables
+# socket timestamps (SO_TIMESTAMP) and flips the key on and, after it, off:
+# a jump-label patch of the kernel text each time. Under TCG a vCPU that
+# runs the patched site meanwhile can trap on the patch's int3 after the
+# patch is done: seen once, an oops at netif_rx_internal's netstamp branch
+# (+0x1e, one byte into it) and "Fatal exception in interrupt", in a run
+# full of pings. With one socket keeping the flag, the key never flips.
+ping -q -i 86400 127.0.0.1 >/dev/null 2>&1 &
+stamp_holder=$!
+
 bash -c "$(cat "$R/cmd")"
 rc=$?
+kill "$stamp_holder" 2>/dev/null
 kmemleak_check
 finish $rc
