@@ -43,7 +43,7 @@ DEBUG_SUITES ?= module.sh ulp rfc9329 shim churn nlfuzz hostile.sh e2e/iketcp.sh
 	checkpatch kernel-doc setup demo bench clean install install-module check-vm-full \
 	install-userspace dkms-install test-vmrun fuzz fuzz-smoke fuzz-campaign \
 	check-debug check-e2e-full check-sanitize userspace-san check-interop \
-	deb check-deb check-version
+	deb check-deb check-version check-spec
 
 all: module userspace selftests
 
@@ -79,12 +79,16 @@ checkpatch:
 kernel-doc:
 	@scripts/kernel-doc-check.sh
 
-check-host: userspace selftests check-version
+check-host: userspace selftests check-version check-spec
 	@$(MAKE) -C userspace test
 
 # VERSION is the one version (dkms.conf, debian/changelog, --version)
 check-version:
 	@scripts/check-version.sh
+
+# the netlink spec against the kernel's schema and the uapi header (1 s)
+check-spec:
+	@scripts/check-spec.sh
 
 check-vm:
 	@scripts/check-vm.sh $(CHECK_VM)

@@ -4,10 +4,12 @@
 # setup.sh - install everything iketcp needs to build and test, idempotently.
 #
 # - Debian packages: both kernel header sets (6.1 and 6.12), qemu, busybox,
-#   libmnl, OpenSSL, strongSwan, nftables, clang, the linux-source packages...
+#   libmnl, OpenSSL, strongSwan, nftables, clang, the linux-source packages,
+#   python3-yaml and python3-jsonschema (the netlink spec check)...
 # - The Debian kernel images for 6.1 and 6.12, unpacked into the git-ignored
 #   cache (.cache/kernels/<series>/), with depmod run on their module trees.
-# - kselftest_harness.h / kselftest.h and checkpatch.pl taken from Debian's
+# - kselftest_harness.h / kselftest.h, checkpatch.pl, kernel-doc and the ynl
+#   tooling (tools/net/ynl, Documentation/netlink/*.yaml) taken from Debian's
 #   linux-source package into .cache/ (never copied into the repository).
 #
 # Re-running it on a ready machine only checks and returns in seconds.
@@ -32,6 +34,7 @@ PKGS=(
 	nftables iproute2 iputils-ping tcpdump socat ethtool util-linux procps iperf3
 	clang llvm lld libclang-rt-14-dev
 	gnuplot-nox
+	python3-yaml python3-jsonschema
 	linux-headers-amd64 linux-headers-6.12-amd64
 	linux-source-6.1 linux-source-6.12
 	libnss3-tools libcap-ng0 libcurl3-nss libevent-core-2.1-7
@@ -86,20 +89,31 @@ K612=$(kver_of_meta linux-headers-6.12-amd64)
 fetch_kernel 6.1 "$K61"
 fetch_kernel 6.12 "$K612"
 
-# kselftest harness headers and checkpatch from the newest linux-source.
+# kselftest harness headers, checkpatch, kernel-doc and the netlink YAML
+# tooling (tools/net/ynl: the ynl CLI and ynl-gen-c.py; the genetlink
+# schemas, Documentation/netlink/*.yaml) from the newest linux-source. The
+# stamp names the tarball and the list, so that a longer list re-extracts;
+# the new tree replaces the old one at once (a build may be reading it).
 KSRC=$CACHE/ksrc
 SRC_TAR=/usr/src/linux-source-6.12.tar.xz
-stamp="$(stat -c %Y "$SRC_TAR")"
+KSRC_FILES=(
+	'*/tools/testing/selftests/kselftest.h'
+	'*/tools/testing/selftests/kselftest_harness.h'
+	'*/scripts/checkpatch.pl' '*/scripts/spelling.txt'
+	'*/scripts/const_structs.checkpatch'
+	'*/scripts/kernel-doc' '*/Documentation/dev-tools/checkpatch.rst'
+	'*/tools/net/ynl/*' '*/Documentation/netlink/*.yaml'
+)
+stamp="$(stat -c %Y "$SRC_TAR") $(printf '%s\n' "${KSRC_FILES[@]}" | md5sum | cut -d' ' -f1)"
 if [ "$(cat "$KSRC/.stamp" 2>/dev/null)" != "$stamp" ]; then
-	say "extracting kselftest harness and checkpatch from $SRC_TAR"
-	rm -rf "$KSRC" && mkdir -p "$KSRC"
-	tar -C "$KSRC" --strip-components=1 -xJf "$SRC_TAR" \
-		--wildcards '*/tools/testing/selftests/kselftest.h' \
-		'*/tools/testing/selftests/kselftest_harness.h' \
-		'*/scripts/checkpatch.pl' '*/scripts/spelling.txt' \
-		'*/scripts/const_structs.checkpatch' \
-		'*/scripts/kernel-doc' '*/Documentation/dev-tools/checkpatch.rst'
-	echo "$stamp" >"$KSRC/.stamp"
+	say "extracting kselftest harness, checkpatch, kernel-doc and ynl from $SRC_TAR"
+	rm -rf "$KSRC.new" && mkdir -p "$KSRC.new"
+	tar -C "$KSRC.new" --strip-components=1 -xJf "$SRC_TAR" \
+		--wildcards "${KSRC_FILES[@]}"
+	echo "$stamp" >"$KSRC.new/.stamp"
+	rm -rf "$KSRC.old"
+	[ -d "$KSRC" ] && mv "$KSRC" "$KSRC.old"
+	mv "$KSRC.new" "$KSRC" && rm -rf "$KSRC.old"
 fi
 
 # libreswan's pluto for the end-to-end tests: it conflicts with strongSwan

@@ -23,7 +23,7 @@
 
 cd "$(dirname "$0")/.." || exit 1
 B=build/selftests
-ALL=(module.sh ulp rfc9329 shim churn nlfuzz takeover.sh bridge.sh channels.sh bounds.sh hostile.sh stream.sh daemon.sh e2e/iketcp.sh e2e/matrix.sh)
+ALL=(module.sh ynl.sh ulp rfc9329 shim churn nlfuzz takeover.sh bridge.sh channels.sh bounds.sh hostile.sh stream.sh daemon.sh e2e/iketcp.sh e2e/matrix.sh)
 KERNEL_SUITES=(module.sh ulp rfc9329 shim churn nlfuzz takeover.sh e2e/iketcp.sh)
 if [ "${1:-}" = --kernel-suites ]; then
 	shift
