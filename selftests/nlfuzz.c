@@ -256,8 +256,9 @@ static uint64_t err_valid(unsigned int cmd, bool dump)
 	case IKETCP_CMD_CONN_SET:
 		return BIT64(ENOENT) | BIT64(ENOTCONN);
 	case IKETCP_CMD_FASTPATH_ADD:
+		/* EINVAL: an IKETCP_A_RX_SEQ ahead of the connection */
 		return BIT64(ENOENT) | BIT64(ENOTCONN) | BIT64(EAGAIN) |
-		       BIT64(ENOSPC);
+		       BIT64(ENOSPC) | BIT64(EINVAL);
 	case IKETCP_CMD_FASTPATH_DEL:
 		return BIT64(ENOENT);
 	case IKETCP_CMD_CAPTURE_ADD:
