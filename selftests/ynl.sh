@@ -62,6 +62,9 @@ ip -n "$NS" link set lo up
 ynl() { ip netns exec "$NS" "$PY" "$YNL" --spec "$SPEC" "${SCH[@]}" --output-json "$@"; }
 ctl() { ip netns exec "$NS" "$CTL" --json "$@"; }
 
+# (they send nothing: without this they are aborted 10 s after attaching,
+# before the slower ynl calls below)
+ip netns exec "$NS" "$CTL" set first-msg-timeout 0 >/dev/null
 coproc HOLD_P { exec ip netns exec "$NS" "$HOLD" 2; }
 read -r line <&"${HOLD_P[0]}"
 [ "$line" = ready ] || echo "# ulp_hold said '$line'"
