@@ -103,18 +103,6 @@ static const char *const ns_stat_names[] = {
 
 #define NS_STATS ((int)(sizeof(ns_stat_names) / sizeof(*ns_stat_names)))
 
-static const char *framing_str(uint8_t framing)
-{
-	switch (framing) {
-	case IKETCP_FRAMING_RAW:
-		return "raw";
-	case IKETCP_FRAMING_RFC9329:
-		return "rfc9329";
-	default:
-		return "unknown";
-	}
-}
-
 static int print_conn(const struct iketcp_event *ev, void *arg)
 {
 	char l[64], r[64];
@@ -125,7 +113,7 @@ static int print_conn(const struct iketcp_event *ev, void *arg)
 	if (json) {
 		printf("%s{\"id\":%u,\"local\":\"%s\",\"remote\":\"%s\",\"framing\":\"%s\",\"state\":\"%s\"",
 		       nconns ? "," : "", ev->conn_id, l, r,
-		       framing_str(ev->framing),
+		       iketcp_framing_str(ev->framing),
 		       ev->state == IKETCP_CONN_STATE_ENDED ? "ended" : "active");
 		if (ev->state == IKETCP_CONN_STATE_ENDED)
 			printf(",\"reason\":\"%s\"", iketcp_reason_str(ev->reason));
@@ -137,7 +125,7 @@ static int print_conn(const struct iketcp_event *ev, void *arg)
 		printf("}");
 	} else {
 		printf("conn %u %s -> %s %s %s", ev->conn_id, l, r,
-		       framing_str(ev->framing),
+		       iketcp_framing_str(ev->framing),
 		       ev->state == IKETCP_CONN_STATE_ENDED ? "ended" : "active");
 		if (ev->state == IKETCP_CONN_STATE_ENDED)
 			printf(" (%s)", iketcp_reason_str(ev->reason));

@@ -529,18 +529,6 @@ static const struct {
 	  "outbound ESP packets dropped" },
 };
 
-static const char *framing_label(uint8_t framing)
-{
-	switch (framing) {
-	case IKETCP_FRAMING_RAW:
-		return "raw";
-	case IKETCP_FRAMING_RFC9329:
-		return "rfc9329";
-	default:
-		return "unknown";
-	}
-}
-
 static void module_metrics(struct metrics_writer *w,
 			   const struct metrics_input *in)
 {
@@ -569,7 +557,7 @@ static void module_metrics(struct metrics_writer *w,
 			char id[16], r[INET6_ADDRSTRLEN], l[INET6_ADDRSTRLEN];
 			struct metrics_label lb[] = {
 				{ "conn", id }, { "peer", r }, { "local", l },
-				{ "framing", framing_label(ev->framing) },
+				{ "framing", iketcp_framing_str(ev->framing) },
 			};
 
 			snprintf(id, sizeof(id), "%u", ev->conn_id);

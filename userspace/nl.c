@@ -1103,6 +1103,24 @@ bool iketcp_nl_pending(const struct iketcp_nl *nl)
 }
 
 /**
+ * iketcp_framing_str() - name of an enum iketcp_framing
+ * @framing: the value
+ *
+ * Return: a static string ("raw", "rfc9329", "unknown").
+ */
+const char *iketcp_framing_str(unsigned int framing)
+{
+	switch (framing) {
+	case IKETCP_FRAMING_RAW:
+		return "raw";
+	case IKETCP_FRAMING_RFC9329:
+		return "rfc9329";
+	default:
+		return "unknown";
+	}
+}
+
+/**
  * iketcp_reason_str() - name of an enum iketcp_reason
  * @reason: the value
  *

@@ -192,6 +192,7 @@ int iketcp_nl_recv(struct iketcp_nl *nl, bool wait, iketcp_event_cb cb,
 		   void *arg);
 bool iketcp_nl_pending(const struct iketcp_nl *nl);
 
+const char *iketcp_framing_str(unsigned int framing);
 const char *iketcp_reason_str(unsigned int reason);
 const char *iketcp_cmd_str(unsigned int cmd);
 int iketcp_ep_str(const struct iketcp_ep *ep, char *buf, size_t len);
