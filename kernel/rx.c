@@ -415,11 +415,7 @@ void iketcp_rx_flush(struct iketcp_conn *conn, gfp_t gfp)
 		/* our backlog is over: the peer's period starts now */
 		if (was_blocked && !conn->got_first && conn->first_msg_ms)
 			iketcp_rx_arm_first_msg(conn, conn->first_msg_ms);
-		/* (a hand-over waits for the helper: fastpath.c resumes) */
-		if (!conn->fp_wait) {
-			strp_unpause(&conn->strp);
-			iketcp_rx_check_end(conn);
-		}
+		iketcp_rx_resume(conn);
 	}
 	return;
 
@@ -428,16 +424,18 @@ blocked:
 }
 
 /**
- * iketcp_rx_resume() - read a connection again after a pause of the fast
- *	path's (iketcp_conn::fp_wait, cleared by the caller)
+ * iketcp_rx_resume() - read a connection again once nothing holds it back
  * @conn: the connection, socket locked
  *
- * Nothing happens while a message is held for the helper or the
- * connection ended: iketcp_rx_flush() resumes it then.
+ * Nothing happens while a message is held for the helper (then
+ * iketcp_rx_flush() calls this once it is delivered), while a hand-over
+ * waits for the helper (iketcp_conn::fp_wait: fastpath.c calls this when
+ * it ends), or once the connection ended.
  */
 void iketcp_rx_resume(struct iketcp_conn *conn)
 {
-	if (conn->rx_held || test_bit(IKETCP_CONN_BLOCKED, &conn->flags) ||
+	if (conn->fp_wait ||
+	    conn->rx_held || test_bit(IKETCP_CONN_BLOCKED, &conn->flags) ||
 	    test_bit(IKETCP_CONN_DETACHED, &conn->flags) ||
 	    test_bit(IKETCP_CONN_ENDED, &conn->flags) ||
 	    test_bit(IKETCP_CONN_ABORTING, &conn->flags))
