@@ -96,7 +96,8 @@ static const char *addr_s(const struct iketcp_ep *ep, char *buf, size_t len)
 	return buf;
 }
 
-static const char *peer_state(const struct peer *p)
+/* "up" or "connecting" when a connection of the peer is, else NULL */
+static const char *peer_conn_state(const struct peer *p)
 {
 	const struct conn *c;
 
@@ -105,6 +106,15 @@ static const char *peer_state(const struct peer *p)
 	for (c = p->conns; c; c = c->next)
 		if (c->connecting || !c->id)
 			return "connecting";
+	return NULL;
+}
+
+static const char *peer_state(const struct peer *p)
+{
+	const char *s = peer_conn_state(p);
+
+	if (s)
+		return s;
 	return p->next_connect ? "reconnecting" : "down";
 }
 
@@ -121,13 +131,10 @@ static const char *peer_state(const struct peer *p)
  */
 static const char *peer_link(const struct peer *p, long long now)
 {
-	const struct conn *c;
+	const char *s = peer_conn_state(p);
 
-	if (p->cur && p->cur->id)
-		return "up";
-	for (c = p->conns; c; c = c->next)
-		if (c->connecting || !c->id)
-			return "connecting";
+	if (s)
+		return s;
 	if (p->conns)
 		return "accepted";
 	if (p->next_connect)
