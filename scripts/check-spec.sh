@@ -73,40 +73,34 @@ def check(name, value):
     global n
     n += 1
     out.append(f'_Static_assert({name} == {value}, "{name} is not {value}");')
+def numbered(prefix, items, v):
+    # entries numbered from v on (an explicit value restarts the count);
+    # returns the last value
+    for e in items:
+        e = e if isinstance(e, dict) else {'name': e}
+        v = e.get('value', v)
+        check(c(prefix + e['name']), v)
+        v += 1
+    return v - 1
 for d in spec.get('definitions', []):
     if d['type'] == 'const':
         check(c(f"{fam}-{d['name']}"), d['value'])
     elif d['type'] == 'enum':
         prefix = d.get('name-prefix', f"{fam}-{d['name']}-")
         out.append(f"enum {fam}_{d['name'].replace('-', '_')} *enum_{d['name'].replace('-', '_')};")
-        v = d.get('value-start', 0)
-        for e in d['entries']:
-            e = e if isinstance(e, dict) else {'name': e}
-            v = e.get('value', v)
-            check(c(prefix + e['name']), v)
-            v += 1
+        last = numbered(prefix, d['entries'], d.get('value-start', 0))
         if d.get('render-max'):
-            check(c(prefix + 'max'), v - 1)
+            check(c(prefix + 'max'), last)
 for s in spec['attribute-sets']:
     prefix = s.get('name-prefix', f"{fam}-a-{s['name']}-")
     if s.get('enum-name'):
         out.append(f"enum {s['enum-name']} *set_{s['name'].replace('-', '_')};")
-    v = 1
-    for a in s['attributes']:
-        v = a.get('value', v)
-        check(c(prefix + a['name']), v)
-        v += 1
-    check(c(prefix + 'max'), v - 1)
+    check(c(prefix + 'max'), numbered(prefix, s['attributes'], 1))
 ops = spec['operations']
 prefix = ops.get('name-prefix', f"{fam}-cmd-")
 if ops.get('enum-name'):
     out.append(f"enum {ops['enum-name']} *ops_enum;")
-v = 1
-for o in ops['list']:
-    v = o.get('value', v)
-    check(c(prefix + o['name']), v)
-    v += 1
-check(c(prefix + 'max'), v - 1)
+check(c(prefix + 'max'), numbered(prefix, ops['list'], 1))
 check(c(spec['c-version-name']), spec.get('version', 1))
 print('\n'.join(out))
 print(f'/* {n} checks */')
